@@ -1,0 +1,196 @@
+"""Run the four levels on the same data and compare them side by side.
+
+Each level runs as its own process, exactly as you would run it, with the same flags; this
+script collects their --json-out reports and prints one table: a row per epoch, a column group
+per level (train loss, test accuracy, seconds), then the largest difference between levels.
+
+With --lockstep every cause of difference but floating-point rounding is removed: one seeded
+Glorot-normal draw is written to a file and every level starts from it (--init-from), the
+batches come in dataset order (--no-shuffle), and each level's final weights are saved and
+compared. With --dtype float64 the four levels then agree to about 1e-10.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import common
+import level4_numpy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LEVELS = {                                     # short name -> script
+    "keras": "level1_keras.py",
+    "pytorch": "level2_pytorch.py",
+    "autograd": "level3_autograd.py",
+    "numpy": "level4_numpy.py",
+}
+TORCH_LEVELS = ("pytorch", "autograd")         # the levels that take --device
+
+
+def level_flags(args):
+    """The data and hyperparameter flags, as every level takes them."""
+    flags = ["--epochs", args.epochs, "--batch-size", args.batch_size, "--lr", args.lr,
+             "--hidden", args.hidden, "--seed", args.seed, "--dtype", args.dtype]
+    for flag, value in (("--data-dir", args.data_dir), ("--limit", args.limit),
+                        ("--init-from", args.init_from)):
+        if value is not None:
+            flags += [flag, value]
+    if not args.shuffle:
+        flags.append("--no-shuffle")
+    return [str(f) for f in flags]
+
+
+def run_level(name, flags, folder):
+    """Run one level as a user would; return its JSON report."""
+    json_out = os.path.join(folder, name + ".json")
+    command = [sys.executable, os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out]
+    print(f"running {LEVELS[name]} ...", file=sys.stderr, flush=True)
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode == 130:
+        raise KeyboardInterrupt
+    if done.returncode != 0:
+        message = done.stderr.strip().splitlines()
+        raise common.UserError(f"{LEVELS[name]} failed (exit code {done.returncode}):\n  "
+                               + "\n  ".join(message[-5:]))
+    with open(json_out) as f:
+        return json.load(f)
+
+
+def lockstep_init(args, folder):
+    """One seeded Glorot-normal initialisation, as a file every level can start from."""
+    params = level4_numpy.init_params(args.hidden, np.random.default_rng(args.seed), np.float64)
+    path = os.path.join(folder, "init.npz")
+    common.save_params(path, params)
+    return path
+
+
+def max_weight_difference(weights):
+    """The largest |W_a - W_b| over all parameters and all pairs of levels, and that pair."""
+    best = (0.0, None)
+    names = list(weights)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            diff = max(float(np.max(np.abs(weights[a][p].astype(np.float64)
+                                           - weights[b][p].astype(np.float64))))
+                       for p in common.PARAM_NAMES)
+            if best[1] is None or diff > best[0]:
+                best = (diff, (a, b))
+    return best
+
+
+def table(reports):
+    """The side-by-side table: one row per epoch, a column group per level."""
+    names = list(reports)
+    group = "{:>9} {:>8} {:>7}"
+    lines = ["       " + " | ".join(f"{name:^26}" for name in names),
+             "epoch  " + " | ".join(group.format("trn loss", "test acc", "seconds") for _ in names)]
+    for i in range(len(reports[names[0]]["epochs"])):
+        cells = []
+        for name in names:
+            e = reports[name]["epochs"][i]
+            cells.append(group.format(f"{e['train_loss']:.5f}", f"{100 * e['test_acc']:.2f}%",
+                                      f"{e['seconds']:.2f}"))
+        lines.append(f"{i + 1:>5}  " + " | ".join(cells))
+    return "\n".join(lines)
+
+
+def largest_differences(reports):
+    """Over all epochs: the largest spread between levels of train loss and of test accuracy."""
+    result = {}
+    for key in ("train_loss", "test_acc"):
+        spreads = [max(r["epochs"][i][key] for r in reports.values())
+                   - min(r["epochs"][i][key] for r in reports.values())
+                   for i in range(len(next(iter(reports.values()))["epochs"]))]
+        worst = int(np.argmax(spreads))
+        result[key] = {"max_difference": spreads[worst], "epoch": worst + 1}
+    return result
+
+
+def plot(reports, path):
+    """Loss and accuracy curves of the four levels, overlaid."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    styles = {"keras": ("-", "o"), "pytorch": ("--", "s"), "autograd": ("-.", "^"), "numpy": (":", "x")}
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, report in reports.items():
+        epochs = [e["epoch"] for e in report["epochs"]]
+        line, marker = styles[name]
+        for key, label in (("train_loss", "train"), ("test_loss", "test")):
+            ax_loss.plot(epochs, [e[key] for e in report["epochs"]], linestyle=line, marker=marker,
+                         markersize=4, alpha=0.85, label=f"{name} ({label})",
+                         color="C0" if key == "train_loss" else "C1")
+        ax_acc.plot(epochs, [100 * e["test_acc"] for e in report["epochs"]], linestyle=line,
+                    marker=marker, markersize=4, alpha=0.85, label=name, color="C2")
+    ax_loss.set(xlabel="epoch", ylabel="binary cross-entropy", yscale="log",
+                title="Loss: train (blue) and test (orange)")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as e:
+        raise common.UserError(f"cannot write {path}: {e.strerror}.") from None
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = common.make_parser(__doc__, device=True, save_weights=False)
+    parser.add_argument("--lockstep", action="store_true",
+                        help="start every level from one seeded initialisation, without "
+                             "shuffling, and report the largest difference of the final weights")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="write the loss and accuracy curves of the four levels to FILE.png")
+    args = common.parse_args(parser, argv)
+    common.check_output_path(parser, "--plot", args.plot)
+    if args.data_dir:
+        common.read_mnist_dir(args.data_dir)   # a bad folder is reported once, here
+
+    with tempfile.TemporaryDirectory() as folder:
+        if args.lockstep:
+            args.init_from = lockstep_init(args, folder)
+            args.shuffle = False
+        flags = level_flags(args)
+        reports, weights = {}, {}
+        for name in LEVELS:
+            extra = ["--device", args.device] if name in TORCH_LEVELS else []
+            if args.lockstep:
+                extra += ["--save-weights", os.path.join(folder, name + ".npz")]
+            reports[name] = run_level(name, flags + extra, folder)
+            if args.lockstep:
+                with np.load(os.path.join(folder, name + ".npz")) as f:
+                    weights[name] = {p: f[p] for p in common.PARAM_NAMES}
+
+    print(table(reports))
+    differences = largest_differences(reports)
+    print(f"largest difference between levels: train loss "
+          f"{differences['train_loss']['max_difference']:.2e} (epoch "
+          f"{differences['train_loss']['epoch']}), test accuracy "
+          f"{100 * differences['test_acc']['max_difference']:.2f} points (epoch "
+          f"{differences['test_acc']['epoch']})")
+    summary = {"config": common.config(args), "levels": reports, "differences": differences}
+    if args.lockstep:
+        diff, pair = max_weight_difference(weights)
+        print(f"lockstep ({args.dtype}): largest |dW| between the final weights of any two "
+              f"levels: {diff:.2e} ({pair[0]} vs {pair[1]})")
+        summary["max_abs_dW"] = {"value": diff, "levels": list(pair)}
+    if args.plot:
+        plot(reports, args.plot)
+    if args.json_out:
+        try:
+            with open(args.json_out, "w") as f:
+                json.dump(summary, f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            raise common.UserError(f"cannot write {args.json_out}: {e.strerror}.") from None
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,80 @@
+"""Shared test helpers: small MNIST-like IDX files, and running the scripts as a user would."""
+
+import gzip
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import common  # noqa: E402
+
+LEVELS = ["level1_keras.py", "level2_pytorch.py", "level3_autograd.py", "level4_numpy.py"]
+SCRIPTS = LEVELS + ["compare.py"]
+EPOCH_LINE = re.compile(r"^epoch +\d+/\d+  train loss \d+\.\d{4}  train acc +\d+\.\d\d%  "
+                        r"test loss \d+\.\d{4}  test acc +\d+\.\d\d%  +\d+\.\d\d s$", re.M)
+
+
+def write_idx(path, array):
+    """Write a uint8 array as a gzipped IDX file: magic 0x0000 08 ndim, sizes, data."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def make_digits(n, rng, templates):
+    """n 28x28 images: one of ten fixed random templates per class, plus noise."""
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    noise = rng.normal(0, 40, (n, 28, 28))
+    images = np.clip(templates[labels] + noise, 0, 255).astype(np.uint8)
+    return images, labels
+
+
+def write_mnist(folder, n_train=1500, n_test=300, seed=0):
+    """A folder with the four canonical file names, holding small learnable data."""
+    rng = np.random.default_rng(seed)
+    templates = rng.integers(0, 2, (10, 28, 28)) * 200.0
+    x_train, y_train = make_digits(n_train, rng, templates)
+    x_test, y_test = make_digits(n_test, rng, templates)
+    os.makedirs(folder, exist_ok=True)
+    for key, array in zip(common.MNIST_FILES, (x_train, y_train, x_test, y_test)):
+        write_idx(os.path.join(folder, common.MNIST_FILES[key]), array)
+    return x_train, y_train, x_test, y_test
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    write_mnist(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def real_mnist():
+    """The real MNIST folder from MNIST_DIR; tests that need it run only when it is set."""
+    folder = os.environ.get("MNIST_DIR")
+    if not folder:
+        pytest.skip("MNIST_DIR is not set")
+    return folder
+
+
+def offline_env(home):
+    """The environment of a user with an empty home and no network: every download fails fast."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "KERAS_HOME")}
+    env.update(HOME=str(home), PYTHONUNBUFFERED="1",
+               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="")
+    return env
+
+
+def run_script(script, *args, home, timeout=600):
+    """Run a script from the shell, as a user would, offline and with an empty home."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
+                          cwd=ROOT, env=offline_env(home), capture_output=True, text=True,
+                          timeout=timeout)

@@ -1,0 +1,54 @@
+"""Each level run from the shell as a user runs it: the epoch lines, the JSON, learning."""
+
+import json
+
+import pytest
+
+from conftest import EPOCH_LINE, LEVELS, run_script
+
+
+@pytest.mark.parametrize("script", LEVELS)
+def test_level_trains_and_reports(script, mnist_dir, tmp_path):
+    out = tmp_path / "run.json"
+    done = run_script(script, "--data-dir", mnist_dir, "--limit", 600, "--epochs", 4,
+                      "--hidden", 32, "--lr", 0.5, "--json-out", out, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""                   # no console noise
+    lines = EPOCH_LINE.findall(done.stdout)
+    assert len(lines) == 4 and done.stdout.splitlines() == lines
+    assert lines[0].startswith("epoch 1/4") and lines[3].startswith("epoch 4/4")
+    report = json.loads(out.read_text())
+    assert report["level"] == script[:-3]
+    assert report["config"]["epochs"] == 4 and report["config"]["hidden"] == 32
+    assert report["config"]["lr"] == 0.5 and report["config"]["limit"] == 600
+    epochs = report["epochs"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4]
+    assert set(epochs[0]) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"}
+    losses = [e["train_loss"] for e in epochs]
+    assert losses[-1] < 0.8 * losses[0], losses                  # it learns
+    assert epochs[-1]["test_loss"] < epochs[0]["test_loss"]
+    assert epochs[-1]["test_acc"] > 0.8
+    for e, line in zip(epochs, lines):                            # the line shows the JSON's numbers
+        assert f"train loss {e['train_loss']:.4f}" in line
+        assert f"test acc {100 * e['test_acc']:6.2f}%" in line
+
+
+@pytest.mark.parametrize("script", LEVELS)
+def test_help_explains_every_flag(script, tmp_path):
+    done = run_script(script, "--help", home=tmp_path)
+    assert done.returncode == 0
+    for flag in ("--epochs", "--batch-size", "--lr", "--hidden", "--seed", "--data-dir", "--limit",
+                 "--json-out", "--init-from", "--save-weights", "--no-shuffle", "--dtype"):
+        assert flag in done.stdout
+    assert ("--device" in done.stdout) == (script in ("level2_pytorch.py", "level3_autograd.py"))
+    assert "What this level automates" in done.stdout
+
+
+@pytest.mark.parametrize("script", LEVELS)
+def test_real_mnist_one_epoch_above_90_percent(script, real_mnist, tmp_path):
+    out = tmp_path / "run.json"
+    done = run_script(script, "--data-dir", real_mnist, "--epochs", 1, "--json-out", out,
+                      home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["epochs"][0]["test_acc"] > 0.90
