@@ -69,7 +69,14 @@ class DataError(UserError):
 
 
 class Diverged(UserError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or far worse than not learning at all."""
+
+
+# A network that outputs 0.5 everywhere has loss ln 2 = 0.69, and a fresh Glorot-initialised one
+# about that much. A mean train loss ten times higher means the outputs are confidently wrong:
+# the steps are too large and training has blown up, even while the loss stays finite (it is
+# computed from z2, so it grows with |z2| instead of overflowing).
+DIVERGED_LOSS = 10 * math.log(2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,7 +103,8 @@ def read_idx(path):
         with gzip.open(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{name} is not a readable gzip file ({e}). {DATA_HINT}") from None
+        raise DataError(f"{name} cannot be decompressed: it is truncated or not a gzip file "
+                        f"({e}).") from None
     if len(raw) < 4:
         raise DataError(f"{name} is truncated: {len(raw)} bytes, too short for an IDX header.")
     magic = int.from_bytes(raw[:4], "big")
@@ -307,9 +315,12 @@ class Report:
         self.epochs.append(row)
         print(format_epoch(row["epoch"], self.args.epochs, row["train_loss"], row["train_acc"],
                            row["test_loss"], row["test_acc"], row["seconds"]), flush=True)
-        if not (math.isfinite(row["train_loss"]) and math.isfinite(row["test_loss"])):
-            raise Diverged(f"training diverged in epoch {row['epoch']}: the loss is no longer a "
-                           f"finite number. Try a smaller learning rate than --lr {self.args.lr:g}.")
+        finite = math.isfinite(row["train_loss"]) and math.isfinite(row["test_loss"])
+        if not finite or row["train_loss"] > DIVERGED_LOSS:
+            what = ("is no longer a finite number" if not finite else
+                    f"is {row['train_loss']:.4g}, far above the {math.log(2):.2f} of not learning at all")
+            raise Diverged(f"training diverged in epoch {row['epoch']}: the loss {what}. "
+                           f"Try a smaller learning rate than --lr {self.args.lr:g}.")
 
     def __exit__(self, kind, error, tb):
         if self.args.json_out:

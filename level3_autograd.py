@@ -43,8 +43,9 @@ def load_data(data_dir, limit, dtype, device):
                 with contextlib.redirect_stdout(io.StringIO()):   # keep its download log quiet
                     mnist = datasets.MNIST(TORCHVISION_ROOT, train=train, download=True)
             except (RuntimeError, OSError) as e:
-                raise common.DataError(f"torchvision could not download MNIST ({e}). "
-                                       + common.DATA_HINT) from None
+                reason = str(e).splitlines() or [""]   # it lists every mirror it tried
+                raise common.DataError(f"torchvision could not download MNIST ({reason[0]} "
+                                       f"{reason[-1]}). " + common.DATA_HINT) from None
             arrays += [mnist.data, mnist.targets]
         common.check_mnist(*(t.numpy() for t in arrays))
 

@@ -1,0 +1,84 @@
+"""The four levels are one model: from the same start, on the same batches, the same weights."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import common
+import level4_numpy
+from conftest import LEVELS, run_script
+
+# The setting the project promises: 2 epochs over 1,500 training examples, batch 50, lr 0.7, H 24.
+SETTING = ("--limit", 1500, "--epochs", 2, "--batch-size", 50, "--lr", 0.7, "--hidden", 24)
+TOLERANCE = {"float64": 1e-8, "float32": 2e-4}
+
+
+def lockstep_weights(data_dir, dtype, folder):
+    init = folder / "init.npz"
+    start = level4_numpy.init_params(24, np.random.default_rng(7), np.float64)
+    common.save_params(str(init), start)
+    weights = {}
+    for script in LEVELS:
+        out = folder / f"{script}.npz"
+        done = run_script(script, "--data-dir", data_dir, *SETTING, "--dtype", dtype,
+                          "--init-from", init, "--no-shuffle", "--save-weights", out, home=folder)
+        assert done.returncode == 0, done.stderr
+        with np.load(out) as f:
+            weights[script] = {name: f[name] for name in common.PARAM_NAMES}
+            assert all(f[name].dtype == np.dtype(dtype) for name in common.PARAM_NAMES)
+    return start, weights
+
+
+def check_lockstep(start, weights, dtype):
+    for name in common.PARAM_NAMES:                # training moved every parameter a long way ...
+        moved = max(np.abs(w[name] - start[name]).max() for w in weights.values())
+        assert moved > 1e-2, name
+    for a, b in itertools.combinations(weights, 2):  # ... and every level moved it the same way
+        for name in common.PARAM_NAMES:
+            diff = np.abs(weights[a][name].astype(np.float64) - weights[b][name]).max()
+            assert diff <= TOLERANCE[dtype], (a, b, name, diff)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lockstep_on_test_data(mnist_dir, tmp_path, dtype):
+    start, weights = lockstep_weights(mnist_dir, dtype, tmp_path)
+    check_lockstep(start, weights, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lockstep_on_real_mnist(real_mnist, tmp_path, dtype):
+    start, weights = lockstep_weights(real_mnist, dtype, tmp_path)
+    check_lockstep(start, weights, dtype)
+
+
+def test_compare_lockstep_table_json_and_plot(mnist_dir, tmp_path):
+    out, png = tmp_path / "compare.json", tmp_path / "curves.png"
+    done = run_script("compare.py", "--data-dir", mnist_dir, *SETTING, "--dtype", "float64",
+                      "--lockstep", "--json-out", out, "--plot", png, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(name in lines[0] for name in ("keras", "pytorch", "autograd", "numpy"))
+    assert lines[2].split()[0] == "1" and lines[3].split()[0] == "2"
+    assert "largest difference between levels" in lines[4]
+    assert "lockstep (float64): largest |dW|" in lines[5]
+    report = json.loads(out.read_text())
+    assert set(report["levels"]) == {"keras", "pytorch", "autograd", "numpy"}
+    assert report["max_abs_dW"]["value"] <= 1e-8
+    assert report["differences"]["train_loss"]["max_difference"] <= 1e-8
+    losses = [r["epochs"][0]["train_loss"] for r in report["levels"].values()]
+    assert f"{losses[0]:.5f}" in lines[2]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
+
+
+def test_compare_natural_runs_differ_a_little(mnist_dir, tmp_path):
+    out = tmp_path / "compare.json"
+    done = run_script("compare.py", "--data-dir", mnist_dir, "--limit", 600, "--epochs", 2,
+                      "--hidden", 32, "--json-out", out, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert "max_abs_dW" not in report
+    accs = [r["epochs"][-1]["test_acc"] for r in report["levels"].values()]
+    assert min(accs) > 0.8
+    assert 0 < report["differences"]["train_loss"]["max_difference"] < 0.05
