@@ -111,28 +111,29 @@ def largest_differences(reports):
 
 
 def plot(reports, path):
-    """Loss and accuracy curves of the four levels, overlaid."""
+    """Loss and accuracy curves of the four levels, overlaid: a colour and a marker per level."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    styles = {"keras": ("-", "o"), "pytorch": ("--", "s"), "autograd": ("-.", "^"), "numpy": (":", "x")}
+    markers = {"keras": "o", "pytorch": "s", "autograd": "^", "numpy": "x"}
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, report in reports.items():
+    for color, (name, report) in enumerate(reports.items()):
         epochs = [e["epoch"] for e in report["epochs"]]
-        line, marker = styles[name]
-        for key, label in (("train_loss", "train"), ("test_loss", "test")):
-            ax_loss.plot(epochs, [e[key] for e in report["epochs"]], linestyle=line, marker=marker,
-                         markersize=4, alpha=0.85, label=f"{name} ({label})",
-                         color="C0" if key == "train_loss" else "C1")
-        ax_acc.plot(epochs, [100 * e["test_acc"] for e in report["epochs"]], linestyle=line,
-                    marker=marker, markersize=4, alpha=0.85, label=name, color="C2")
-    ax_loss.set(xlabel="epoch", ylabel="binary cross-entropy", yscale="log",
-                title="Loss: train (blue) and test (orange)")
+        style = dict(color=f"C{color}", marker=markers.get(name, "."), markersize=4, alpha=0.8)
+        ax_loss.plot(epochs, [e["train_loss"] for e in report["epochs"]], "-", label=f"{name} train",
+                     **style)
+        ax_loss.plot(epochs, [e["test_loss"] for e in report["epochs"]], "--", label=f"{name} test",
+                     **style)
+        ax_acc.plot(epochs, [100 * e["test_acc"] for e in report["epochs"]], "-", label=name, **style)
+    ax_loss.set(xlabel="epoch", ylabel="binary cross-entropy (log scale)", yscale="log",
+                title="Loss: train (solid) and test (dashed)")
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, ncol=2 if ax is ax_loss else 1)
     fig.tight_layout()
     try:
         fig.savefig(path, dpi=110)

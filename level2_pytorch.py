@@ -5,11 +5,13 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 
 What this level automates: the layers (`nn.Linear` holds W and b and computes x W + b),
 their initialisation (`nn.init`), the loss (`nn.BCELoss`), the gradients (autograd, through
-`loss.backward()`), the update (`torch.optim.SGD.step()`), batching and shuffling
-(`DataLoader`), the GPU (`--device cuda`), and the download of MNIST (torchvision).
+`loss.backward()`), the update (`torch.optim.SGD.step()`), handing out the batches
+(`DataLoader` over a `TensorDataset`), the GPU (`--device cuda`), and the download of MNIST
+(torchvision).
 
 What it makes you write: the training loop itself - for each batch: forward, loss,
-`optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()` - and the evaluation.
+`optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()` - the shuffled order of the
+examples, and the evaluation.
 
 Compared with level 1, what is gone is Keras's `fit()`: the loop is yours.
 The README's concept map shows this file in its column "Level 2 - PyTorch".
@@ -22,7 +24,7 @@ import time
 
 import torch
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 from torchvision import datasets
 
 import common
@@ -59,11 +61,11 @@ def load_data(data_dir, limit, dtype, device):
 
 
 def batches(dataset, batch_size, shuffle, generator):
-    """A DataLoader that hands out whole batches: the sampler draws a batch of indices, and the
-    TensorDataset slices all of them at once (no per-example Python work, no collate step)."""
-    order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-    return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False),
-                      batch_size=None)
+    """A DataLoader for one epoch. Its sampler hands out a whole batch of indices at a time,
+    and the TensorDataset slices all of them at once: no per-example Python work, no collate."""
+    n = len(dataset)
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    return DataLoader(dataset, sampler=order.split(batch_size), batch_size=None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,7 +137,7 @@ def train_epoch(model, optimizer, loader):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     model.train()
     n = total_loss = total_acc = 0
-    for x, y in loader:
+    for x, y in loader:                        # DataLoader yields (x, y), one batch at a time
         loss, acc = train_step(model, optimizer, x, y)
         total_loss += loss * len(x)            # stays on the device: no wait for the GPU here
         total_acc += acc * len(x)
@@ -175,11 +177,11 @@ def main(argv=None):
         set_params(model, common.load_params(args.init_from, args.hidden, args.dtype))
     model.to(args.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
-    loader = batches(train_set, args.batch_size, args.shuffle, generator)
 
     with common.Report("level2_pytorch", args) as report:
         for epoch in range(args.epochs):
             start = time.perf_counter()
+            loader = batches(train_set, args.batch_size, args.shuffle, generator)
             train_loss, train_acc = train_epoch(model, optimizer, loader)
             test_loss, test_acc = evaluate(model, test_set)
             report.epoch(train_loss, train_acc, test_loss, test_acc, time.perf_counter() - start)

@@ -1,0 +1,148 @@
+"""Benchmark: what each level costs, next to what this machine can do at best.
+
+For each level, run alone and one after the other in this one run:
+  * import   - seconds to import the level's script (and so its framework);
+  * data     - seconds for its load_data() to produce the training and test arrays;
+  * epoch    - median seconds per epoch of the script run from the shell (training plus the
+               test-set evaluation, as its epoch line reports it; 5 epochs by default), and
+               the first epoch apart, since Keras builds its compiled graph during the first.
+The bound is this machine's time for the two large matrix products of one epoch, done as single
+NumPy calls over all 60,000 examples: x @ W1 (forward) and x^T @ dz1 (gradient of W1). Every
+level has to do at least this much arithmetic per epoch; the rest is the cost of small batches,
+of the other operations, and of the framework's own work per step. The bound is measured before
+the first level and after each, and the median of the five is used.
+
+Run by hand (not a test): python bench.py --data-dir DIR [--json-out FILE]
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import common
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch",
+          "autograd": "level3_autograd", "numpy": "level4_numpy"}
+
+# Imports the level, then runs its load_data(), timing each; prints the two numbers as JSON.
+PROBE = """
+import json, sys, time
+start = time.perf_counter()
+import {module} as level
+imported = time.perf_counter()
+{load}
+loaded = time.perf_counter()
+print(json.dumps({{"import": imported - start, "data": loaded - imported}}))
+"""
+LOAD = {
+    "keras": "level.load_data(sys.argv[1], None, 'float32')",
+    "pytorch": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
+    "autograd": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
+    "numpy": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
+}
+
+
+def run(command):
+    done = subprocess.run(command, cwd=HERE, capture_output=True, text=True)
+    if done.returncode == 130:
+        raise KeyboardInterrupt
+    if done.returncode != 0:
+        raise common.UserError(f"{' '.join(command[1:3])} failed:\n{done.stderr.strip()}")
+    return done.stdout
+
+
+def measure_level(name, args, folder):
+    """Import, data and epoch seconds of one level, each from a fresh process."""
+    probe = PROBE.format(module=LEVELS[name], load=LOAD[name])
+    result = json.loads(run([sys.executable, "-c", probe, args.data_dir]).splitlines()[-1])
+    json_out = os.path.join(folder, name + ".json")
+    flags = ["--data-dir", args.data_dir, "--epochs", args.epochs, "--hidden", args.hidden,
+             "--batch-size", args.batch_size, "--lr", args.lr, "--seed", args.seed,
+             "--json-out", json_out]
+    if name in ("pytorch", "autograd"):
+        flags += ["--device", "cpu"]
+    if args.limit:
+        flags += ["--limit", args.limit]
+    run([sys.executable, os.path.join(HERE, LEVELS[name] + ".py"), *map(str, flags)])
+    with open(json_out) as f:
+        seconds = [e["seconds"] for e in json.load(f)["epochs"]]
+    result.update(first_epoch=seconds[0], epoch=statistics.median(seconds), epochs=seconds)
+    return result
+
+
+def matmul_bound(n, hidden, repeats=5):
+    """Median seconds of x @ W1 plus x^T @ dz1 over n examples, float32, as single calls."""
+    rng = np.random.default_rng(0)
+    x = rng.random((n, common.N_INPUTS), dtype=np.float32)
+    W1 = rng.random((common.N_INPUTS, hidden), dtype=np.float32)
+    dz1 = rng.random((n, hidden), dtype=np.float32)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        x @ W1                                  # forward: z1 = x W1
+        x.T @ dz1                               # backward: dL/dW1 = x^T dL/dz1
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine():
+    """What the numbers were measured on."""
+    import platform
+    return {"cpus": os.cpu_count(), "processor": platform.machine(), "python": platform.python_version(),
+            "numpy": np.__version__,
+            "environment": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
+                                                       "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+                            if k in os.environ}}
+
+
+def main(argv=None):
+    parser = common.make_parser(__doc__, save_weights=False)
+    parser.set_defaults(epochs=5, hidden=128, batch_size=32)
+    args = common.parse_args(parser, argv)
+    if not args.data_dir:
+        parser.error("give the real MNIST folder with --data-dir DIR (or set MNIST_DIR)")
+    images = common.read_mnist_dir(args.data_dir)[0]
+    n = min(len(images), args.limit or len(images))
+
+    # The bound is measured before the first level and after each one, and its median taken,
+    # so that it sees the same machine (a shared VM is not equally fast all the time).
+    results, bounds = {}, [matmul_bound(n, args.hidden)]
+    with tempfile.TemporaryDirectory() as folder:
+        for name in LEVELS:
+            print(f"measuring {LEVELS[name]} ...", file=sys.stderr, flush=True)
+            results[name] = measure_level(name, args, folder)
+            bounds.append(matmul_bound(n, args.hidden))
+    bound = statistics.median(bounds)
+    fastest = min(r["epoch"] for r in results.values())
+
+    print(f"hidden {args.hidden}, batch {args.batch_size}, {n} training examples, median of "
+          f"{args.epochs} epochs; {os.cpu_count()} CPUs")
+    print(f"{'level':<10} {'import s':>9} {'data s':>8} {'epoch 1 s':>10} {'epoch s':>8} "
+          f"{'x bound':>8} {'x fastest':>10}")
+    for name, r in results.items():
+        r["ratio_to_bound"] = r["epoch"] / bound
+        r["ratio_to_fastest"] = r["epoch"] / fastest
+        print(f"{name:<10} {r['import']:>9.2f} {r['data']:>8.2f} {r['first_epoch']:>10.2f} "
+              f"{r['epoch']:>8.2f} {r['ratio_to_bound']:>8.1f} {r['ratio_to_fastest']:>10.2f}")
+    print(f"{'bound':<10} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
+          "one NumPy call each)")
+    if args.json_out:
+        try:
+            with open(args.json_out, "w") as f:
+                json.dump({"config": common.config(args), "machine": machine(), "bound": bound,
+                           "bounds": bounds,
+                           "levels": results}, f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            raise common.UserError(f"cannot write {args.json_out}: {e.strerror}.") from None
+
+
+if __name__ == "__main__":
+    common.run(main)
