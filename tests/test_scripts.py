@@ -52,3 +52,20 @@ def test_real_mnist_one_epoch_above_90_percent(script, real_mnist, tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     assert report["epochs"][0]["test_acc"] > 0.90
+
+
+def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_script("bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
+                      "--hidden", 16, "--json-out", out, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[2:]}
+    assert set(rows) == {"keras", "pytorch", "autograd", "numpy", "bound"}
+    report = json.loads(out.read_text())
+    assert report["config"]["hidden"] == 16 and report["bound"] > 0
+    fastest = min(r["epoch"] for r in report["levels"].values())
+    for name, r in report["levels"].items():
+        assert len(r["epochs"]) == 2 and r["import"] > 0 and r["data"] > 0
+        assert r["ratio_to_fastest"] == pytest.approx(r["epoch"] / fastest)
+        assert r["ratio_to_bound"] == pytest.approx(r["epoch"] / report["bound"])
+        assert f"{r['epoch']:.2f}" in " ".join(rows[name])
