@@ -98,7 +98,7 @@ def read_idx(path):
     An IDX file is a 4-byte magic number (two zero bytes, a type byte 0x08 for unsigned bytes,
     and the number of dimensions), one big-endian 32-bit size per dimension, then the data.
     """
-    name = os.path.basename(path)
+    name = path
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()

@@ -33,8 +33,8 @@ with common.quiet_stderr():                   # TensorFlow's C++ start-up log li
 # load_data() keeps its download in ~/.keras/datasets/mnist.npz. If a file is there whose hash is
 # wrong, Keras downloads it again - and deletes the file when that fails. Check first, and leave
 # such a file alone.
-KERAS_MNIST = os.path.join(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"),
-                           "datasets", "mnist.npz")
+KERAS_HOME = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+KERAS_MNIST = os.path.join(KERAS_HOME, "datasets", "mnist.npz")
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 
@@ -47,9 +47,8 @@ def load_data(data_dir, limit, dtype):
             with open(KERAS_MNIST, "rb") as f:
                 if hashlib.file_digest(f, "sha256").hexdigest() != KERAS_MNIST_SHA256:
                     raise common.DataError(f"{KERAS_MNIST} is not the file Keras expects (its "
-                                           "SHA-256 differs). Move it away so that Keras can "
-                                           "download it again, or " + common.DATA_HINT[0].lower()
-                                           + common.DATA_HINT[1:])
+                                           "SHA-256 differs): move it away so that Keras can "
+                                           "download it again. " + common.DATA_HINT)
         try:
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         except Exception as e:  # Keras raises a bare Exception for a failed download
@@ -59,7 +58,7 @@ def load_data(data_dir, limit, dtype):
         common.check_mnist(*arrays)
 
     def prepare(images, labels):
-        x = images[:limit].reshape(-1, common.N_INPUTS).astype(dtype) / 255         # pixels -> [0, 1]
+        x = images[:limit].reshape(-1, common.N_INPUTS).astype(dtype) / 255   # pixels -> [0, 1]
         y = keras.utils.to_categorical(labels[:limit], common.N_OUTPUTS).astype(dtype)  # one-hot
         return x, y
 

@@ -99,8 +99,10 @@ def set_params(model, params):
 
 def get_params(model):
     """W1, b1, W2, b2 as NumPy arrays in the file layout."""
-    return {"W1": model[0].weight.detach().cpu().numpy().T, "b1": model[0].bias.detach().cpu().numpy(),
-            "W2": model[2].weight.detach().cpu().numpy().T, "b2": model[2].bias.detach().cpu().numpy()}
+    def array(p):
+        return p.detach().cpu().numpy()
+    return {"W1": array(model[0].weight).T, "b1": array(model[0].bias),
+            "W2": array(model[2].weight).T, "b2": array(model[2].bias)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def loss_fn(z2, y):
     L = mean( -[y log a + (1 - y) log(1 - a)] ) with a = sigmoid(z2), which is the same number as
     mean( log(1 + e^z2) - y z2 ): written that way it stays finite when a rounds to 0 or 1.
     """
-    return torch.mean(torch.logaddexp(torch.zeros_like(z2), z2) - y * z2)   # mean(log(1+e^z2) - y z2)
+    return torch.mean(torch.logaddexp(torch.zeros_like(z2), z2) - y * z2)  # mean(log(1+e^z2) - y z2)
 
 
 def accuracy(a, y):
@@ -117,7 +117,7 @@ def train_step(params, x, y, lr):
     # Backward pass: autograd fills p.grad = dL/dp for every tensor p that requires grad
     loss.backward()
     # Update weights
-    with torch.no_grad():                      # the update is not part of the model: don't record it
+    with torch.no_grad():                      # the update is not part of the model: no record
         for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch
