@@ -134,14 +134,8 @@ def main(argv=None):
     print(f"{'bound':<10} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
           "one NumPy call each)")
     if args.json_out:
-        try:
-            with open(args.json_out, "w") as f:
-                json.dump({"config": common.config(args), "machine": machine(), "bound": bound,
-                           "bounds": bounds,
-                           "levels": results}, f, indent=2)
-                f.write("\n")
-        except OSError as e:
-            raise common.UserError(f"cannot write {args.json_out}: {e.strerror}.") from None
+        common.write_json(args.json_out, {"config": common.config(args), "machine": machine(),
+                                          "bound": bound, "bounds": bounds, "levels": results})
 
 
 if __name__ == "__main__":

@@ -273,6 +273,16 @@ def parse_args(parser, argv=None):
     return args
 
 
+def write_json(path, data):
+    """Write `data` as indented JSON; a path that cannot be written is the user's error."""
+    try:
+        with open(path, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror}.") from None
+
+
 def config(args):
     """Every setting of a run, for the JSON report."""
     return {k: v for k, v in vars(args).items() if k not in ("json_out", "save_weights")}
@@ -324,13 +334,8 @@ class Report:
 
     def __exit__(self, kind, error, tb):
         if self.args.json_out:
-            try:
-                with open(self.args.json_out, "w") as f:
-                    json.dump({"level": self.level, "config": config(self.args),
-                               "epochs": self.epochs}, f, indent=2)
-                    f.write("\n")
-            except OSError as e:
-                raise UserError(f"cannot write {self.args.json_out}: {e.strerror}.") from None
+            write_json(self.args.json_out, {"level": self.level, "config": config(self.args),
+                                            "epochs": self.epochs})
         if kind is KeyboardInterrupt:
             print(f"Interrupted: {len(self.epochs)} of {self.args.epochs} epochs completed "
                   "(their lines are above).", file=sys.stderr, flush=True)

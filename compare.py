@@ -185,12 +185,7 @@ def main(argv=None):
     if args.plot:
         plot(reports, args.plot)
     if args.json_out:
-        try:
-            with open(args.json_out, "w") as f:
-                json.dump(summary, f, indent=2)
-                f.write("\n")
-        except OSError as e:
-            raise common.UserError(f"cannot write {args.json_out}: {e.strerror}.") from None
+        common.write_json(args.json_out, summary)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ def loss_fn(z2, y):
     L = mean( -[y log a + (1 - y) log(1 - a)] ) with a = sigmoid(z2), which is the same number as
     mean( log(1 + e^z2) - y z2 ): written that way it stays finite when a rounds to 0 or 1.
     """
-    return torch.mean(torch.logaddexp(torch.zeros_like(z2), z2) - y * z2)  # mean(log(1+e^z2) - y z2)
+    softplus = torch.logaddexp(torch.zeros_like(z2), z2)   # log(1 + e^z2)
+    return torch.mean(softplus - y * z2)                   # L = mean(log(1 + e^z2) - y z2)
 
 
 def accuracy(a, y):

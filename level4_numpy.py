@@ -104,7 +104,8 @@ def loss_fn(z2, y):
     L = mean( -[y log a + (1 - y) log(1 - a)] ) with a = sigmoid(z2), which is the same number as
     mean( log(1 + e^z2) - y z2 ): written that way it stays finite when a rounds to 0 or 1.
     """
-    return np.mean(np.logaddexp(0, z2) - y * z2)    # L = mean(log(1 + e^z2) - y z2)
+    softplus = np.logaddexp(0, z2)                         # log(1 + e^z2)
+    return np.mean(softplus - y * z2)                      # L = mean(log(1 + e^z2) - y z2)
 
 
 def accuracy(a, y):

@@ -3,7 +3,6 @@
 import gzip
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 import common
-from conftest import LEVELS, ROOT, SCRIPTS, offline_env, run_script, write_idx, write_mnist
+from conftest import ROOT, SCRIPTS, offline_env, run_script, write_idx, write_mnist
 
 FILES = common.MNIST_FILES
 
