@@ -247,3 +247,12 @@ def test_ctrl_c_stops_cleanly(script, data, tmp_path):
         assert len(epochs) >= 1 and epochs[0]["epoch"] == 1   # the epochs so far are kept
         assert f"Interrupted: {len(epochs)} of 100000 epochs" in stderr
     assert digest(data) == before
+
+
+@pytest.mark.parametrize("script", ["level2_pytorch.py", "level3_autograd.py", "compare.py"])
+def test_device_cuda_without_a_gpu(script, data, tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: --device cuda is valid here")
+    run_failing(script, data, tmp_path, "--data-dir", data, "--device", "cuda",
+                words=["--device cuda", "no CUDA GPU", "--device cpu"])

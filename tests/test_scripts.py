@@ -69,3 +69,17 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
         assert r["ratio_to_fastest"] == pytest.approx(r["epoch"] / fastest)
         assert r["ratio_to_bound"] == pytest.approx(r["epoch"] / report["bound"])
         assert f"{r['epoch']:.2f}" in " ".join(rows[name])
+
+
+@pytest.mark.parametrize("script", LEVELS)
+def test_seed_makes_runs_repeatable(script, mnist_dir, tmp_path):
+    def losses(seed, name):
+        out = tmp_path / name
+        done = run_script(script, "--data-dir", mnist_dir, "--limit", 300, "--epochs", 2,
+                          "--hidden", 16, "--seed", seed, "--json-out", out, home=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return [(e["train_loss"], e["test_loss"]) for e in json.loads(out.read_text())["epochs"]]
+
+    first = losses(3, "a.json")
+    assert losses(3, "b.json") == first          # same seed: the very same numbers
+    assert losses(4, "c.json") != first          # another seed: another draw and order
