@@ -116,12 +116,14 @@ def loss_and_metric():
 # ---------------------------------------------------------------------------------------------
 # There is none to write: compile() builds it - forward pass, loss, gradients by TensorFlow's
 # automatic differentiation, theta <- theta - lr * dL/dtheta - and fit() runs it on every batch.
-# steps_per_execution: fit() hands TensorFlow this many batches per call of its compiled
-# training graph instead of one, which saves Python overhead per step and changes no number.
+
+# fit() hands TensorFlow this many batches per call of its compiled training function instead
+# of one: less Python overhead per step, the same numbers.
 STEPS_PER_EXECUTION = 50
 
 
 def compile_model(model, lr):
+    """Tell Keras the loss, the optimizer and the metric; it builds the training step."""
     loss_fn, accuracy = loss_and_metric()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=loss_fn, metrics=[accuracy],
