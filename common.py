@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import zipfile
 import zlib
 
 import numpy as np
@@ -98,27 +99,26 @@ def read_idx(path):
     An IDX file is a 4-byte magic number (two zero bytes, a type byte 0x08 for unsigned bytes,
     and the number of dimensions), one big-endian 32-bit size per dimension, then the data.
     """
-    name = path
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{name} cannot be decompressed: it is truncated or not a gzip file "
+        raise DataError(f"{path} cannot be decompressed: it is truncated or not a gzip file "
                         f"({e}).") from None
     if len(raw) < 4:
-        raise DataError(f"{name} is truncated: {len(raw)} bytes, too short for an IDX header.")
+        raise DataError(f"{path} is truncated: {len(raw)} bytes, too short for an IDX header.")
     magic = int.from_bytes(raw[:4], "big")
     ndim = raw[3]
     if raw[:3] != b"\x00\x00\x08" or ndim not in (1, 3):
-        raise DataError(f"{name} has the wrong IDX magic number 0x{magic:08x}; MNIST files start "
+        raise DataError(f"{path} has the wrong IDX magic number 0x{magic:08x}; MNIST files start "
                         "with 0x00000801 (labels) or 0x00000803 (images).")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"{name} is truncated inside its IDX header.")
+        raise DataError(f"{path} is truncated inside its IDX header.")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     expected = math.prod(shape)
     if len(raw) - header != expected:
-        raise DataError(f"{name} has {len(raw) - header} data bytes, but its header says "
+        raise DataError(f"{path} has {len(raw) - header} data bytes, but its header says "
                         f"{' x '.join(map(str, shape))} = {expected}: the file is truncated "
                         "or corrupt.")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
@@ -150,8 +150,7 @@ def read_mnist_dir(data_dir):
     missing = [f for f in MNIST_FILES.values() if not os.path.isfile(os.path.join(data_dir, f))]
     if missing:
         raise DataError(f"{data_dir} lacks {', '.join(missing)}. {DATA_HINT}")
-    arrays = [read_idx(os.path.join(data_dir, MNIST_FILES[key]))
-              for key in ("train_images", "train_labels", "test_images", "test_labels")]
+    arrays = [read_idx(os.path.join(data_dir, name)) for name in MNIST_FILES.values()]
     for key, array in zip(MNIST_FILES, arrays):
         want = 3 if key.endswith("images") else 1
         if array.ndim != want:
@@ -169,7 +168,7 @@ def load_params(path, hidden, dtype):
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {name: f[name] for name in f.files}
-    except (OSError, ValueError, zlib.error) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise UserError(f"--init-from {path}: not a readable .npz file ({e}).") from None
     for name, shape in param_shapes(hidden).items():
         if name not in arrays:

@@ -174,6 +174,13 @@ def test_init_from_wrong_shape(script, data, tmp_path):
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
+def test_init_from_not_an_npz_file(script, data, tmp_path):
+    (tmp_path / "init.npz").write_text("W1 = 0\n")
+    run_failing(script, data, tmp_path, "--data-dir", data, "--init-from", tmp_path / "init.npz",
+                words=["init.npz", "not a readable .npz file"])
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
 def test_init_from_no_such_file(script, data, tmp_path):
     run_failing(script, data, tmp_path, "--data-dir", data, "--init-from", tmp_path / "no.npz",
                 code=2, words=["--init-from", "no such file"])
