@@ -18,7 +18,6 @@ Run by hand (not a test): python bench.py --data-dir DIR [--json-out FILE]
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,19 +48,11 @@ LOAD = {
 }
 
 
-def run(command):
-    done = subprocess.run(command, cwd=HERE, capture_output=True, text=True)
-    if done.returncode == 130:
-        raise KeyboardInterrupt
-    if done.returncode != 0:
-        raise common.UserError(f"{' '.join(command[1:3])} failed:\n{done.stderr.strip()}")
-    return done.stdout
-
-
 def measure_level(name, args, folder):
     """Import, data and epoch seconds of one level, each from a fresh process."""
     probe = PROBE.format(module=LEVELS[name], load=LOAD[name])
-    result = json.loads(run([sys.executable, "-c", probe, args.data_dir]).splitlines()[-1])
+    result = json.loads(common.run_python(f"loading {LEVELS[name]}", "-c", probe,
+                                          args.data_dir).splitlines()[-1])
     json_out = os.path.join(folder, name + ".json")
     flags = ["--data-dir", args.data_dir, "--epochs", args.epochs, "--hidden", args.hidden,
              "--batch-size", args.batch_size, "--lr", args.lr, "--seed", args.seed,
@@ -70,7 +61,7 @@ def measure_level(name, args, folder):
         flags += ["--device", "cpu"]
     if args.limit:
         flags += ["--limit", args.limit]
-    run([sys.executable, os.path.join(HERE, LEVELS[name] + ".py"), *map(str, flags)])
+    common.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags)
     with open(json_out) as f:
         seconds = [e["seconds"] for e in json.load(f)["epochs"]]
     result.update(first_epoch=seconds[0], epoch=statistics.median(seconds), epochs=seconds)

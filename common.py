@@ -18,6 +18,7 @@ import gzip
 import json
 import math
 import os
+import subprocess
 import sys
 import zipfile
 import zlib
@@ -203,7 +204,6 @@ def _positive(kind):
             raise argparse.ArgumentTypeError(f"must be a positive {'whole ' if kind is int else ''}"
                                              f"number, got {text}")
         return value
-    parse.__name__ = f"positive {kind.__name__}"
     return parse
 
 
@@ -280,6 +280,20 @@ def write_json(path, data):
             f.write("\n")
     except OSError as e:
         raise UserError(f"cannot write {path}: {e.strerror}.") from None
+
+
+def run_python(what, *args):
+    """Run a Python program (a script and its flags, or -c and code) in a process of its own,
+    as compare.py and bench.py run the levels; its stdout, or its last lines of stderr as an
+    error. Exit code 130 - the child was stopped by Ctrl-C - becomes KeyboardInterrupt here."""
+    done = subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.abspath(__file__)))
+    if done.returncode == 130:
+        raise KeyboardInterrupt
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()[-5:]
+        raise UserError(f"{what} failed (exit code {done.returncode}):\n  " + "\n  ".join(lines))
+    return done.stdout
 
 
 def config(args):

@@ -12,7 +12,6 @@ compared. With --dtype float64 the four levels then agree to about 1e-10.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -47,15 +46,8 @@ def level_flags(args):
 def run_level(name, flags, folder):
     """Run one level as a user would; return its JSON report."""
     json_out = os.path.join(folder, name + ".json")
-    command = [sys.executable, os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out]
     print(f"running {LEVELS[name]} ...", file=sys.stderr, flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if done.returncode == 130:
-        raise KeyboardInterrupt
-    if done.returncode != 0:
-        message = done.stderr.strip().splitlines()
-        raise common.UserError(f"{LEVELS[name]} failed (exit code {done.returncode}):\n  "
-                               + "\n  ".join(message[-5:]))
+    common.run_python(LEVELS[name], os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out)
     with open(json_out) as f:
         return json.load(f)
 
