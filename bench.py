@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 import common
+from machinery import cli, mnist_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch",
@@ -51,7 +52,7 @@ LOAD = {
 def measure_level(name, args, folder):
     """Import, data and epoch seconds of one level, each from a fresh process."""
     probe = PROBE.format(module=LEVELS[name], load=LOAD[name])
-    result = json.loads(common.run_python(f"loading {LEVELS[name]}", "-c", probe,
+    result = json.loads(processes.run_python(f"loading {LEVELS[name]}", "-c", probe,
                                           args.data_dir).splitlines()[-1])
     json_out = os.path.join(folder, name + ".json")
     flags = ["--data-dir", args.data_dir, "--epochs", args.epochs, "--hidden", args.hidden,
@@ -61,7 +62,7 @@ def measure_level(name, args, folder):
         flags += ["--device", "cpu"]
     if args.limit:
         flags += ["--limit", args.limit]
-    common.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags)
+    processes.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags)
     with open(json_out) as f:
         seconds = [e["seconds"] for e in json.load(f)["epochs"]]
     result.update(first_epoch=seconds[0], epoch=statistics.median(seconds), epochs=seconds)
@@ -94,12 +95,13 @@ def machine():
 
 
 def main(argv=None):
-    parser = common.make_parser(__doc__, save_weights=False)
+    parser = cli.make_parser(__doc__, save_weights=False)
     parser.set_defaults(epochs=5, hidden=128, batch_size=32)
-    args = common.parse_args(parser, argv)
+    args = parser.parse_args(argv)
+    cli.check_args(parser, args)
     if not args.data_dir:
         parser.error("give the real MNIST folder with --data-dir DIR (or set MNIST_DIR)")
-    images = common.read_mnist_dir(args.data_dir)[0]
+    images = mnist_files.read_dir(args.data_dir)[0][0]
     n = min(len(images), args.limit or len(images))
 
     # The bound is measured before the first level and after each one, and its median taken,
@@ -125,9 +127,9 @@ def main(argv=None):
     print(f"{'bound':<10} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
           "one NumPy call each)")
     if args.json_out:
-        common.write_json(args.json_out, {"config": common.config(args), "machine": machine(),
+        cli.write_json(args.json_out, {"config": cli.config(args), "machine": machine(),
                                           "bound": bound, "bounds": bounds, "levels": results})
 
 
 if __name__ == "__main__":
-    common.run(main)
+    cli.run(main)

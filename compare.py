@@ -19,6 +19,7 @@ import numpy as np
 
 import common
 import level4_numpy
+from machinery import atomic, cli, mnist_files, params_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {                                     # short name -> script
@@ -47,7 +48,7 @@ def run_level(name, flags, folder):
     """Run one level as a user would; return its JSON report."""
     json_out = os.path.join(folder, name + ".json")
     print(f"running {LEVELS[name]} ...", file=sys.stderr, flush=True)
-    common.run_python(LEVELS[name], os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out)
+    processes.run_python(LEVELS[name], os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out)
     with open(json_out) as f:
         return json.load(f)
 
@@ -56,7 +57,7 @@ def lockstep_init(args, folder):
     """One seeded Glorot-normal initialisation, as a file every level can start from."""
     params = level4_numpy.init_params(args.hidden, np.random.default_rng(args.seed), np.float64)
     path = os.path.join(folder, "init.npz")
-    common.save_params(path, params)
+    params_files.save(path, params)
     return path
 
 
@@ -127,24 +128,23 @@ def plot(reports, path):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, ncol=2 if ax is ax_loss else 1)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise common.UserError(f"cannot write {path}: {e.strerror}.") from None
+    with atomic.replace(path) as f:
+        fig.savefig(f, dpi=110, format="png")
     plt.close(fig)
 
 
 def main(argv=None):
-    parser = common.make_parser(__doc__, device=True, save_weights=False)
+    parser = cli.make_parser(__doc__, device=True, save_weights=False)
     parser.add_argument("--lockstep", action="store_true",
                         help="start every level from one seeded initialisation, without "
                              "shuffling, and report the largest difference of the final weights")
     parser.add_argument("--plot", metavar="FILE.png",
                         help="write the loss and accuracy curves of the four levels to FILE.png")
-    args = common.parse_args(parser, argv)
-    common.check_output_path(parser, "--plot", args.plot)
+    args = parser.parse_args(argv)
+    cli.check_args(parser, args)
+    cli.check_output_path(parser, "--plot", args.plot)
     if args.data_dir:
-        common.read_mnist_dir(args.data_dir)   # a bad folder is reported once, here
+        mnist_files.read_dir(args.data_dir)    # a bad folder is reported once, here
 
     with tempfile.TemporaryDirectory() as folder:
         if args.lockstep:
@@ -168,7 +168,7 @@ def main(argv=None):
           f"{differences['train_loss']['epoch']}), test accuracy "
           f"{100 * differences['test_acc']['max_difference']:.2f} points (epoch "
           f"{differences['test_acc']['epoch']})")
-    summary = {"config": common.config(args), "levels": reports, "differences": differences}
+    summary = {"config": cli.config(args), "levels": reports, "differences": differences}
     if args.lockstep:
         diff, pair = max_weight_difference(weights)
         print(f"lockstep ({args.dtype}): largest |dW| between the final weights of any two "
@@ -177,8 +177,8 @@ def main(argv=None):
     if args.plot:
         plot(reports, args.plot)
     if args.json_out:
-        common.write_json(args.json_out, summary)
+        cli.write_json(args.json_out, summary)
 
 
 if __name__ == "__main__":
-    common.run(main)
+    cli.run(main)
