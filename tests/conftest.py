@@ -13,6 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import common  # noqa: E402
+from machinery import mnist_files  # noqa: E402
 
 LEVELS = ["level1_keras.py", "level2_pytorch.py", "level3_autograd.py", "level4_numpy.py"]
 SCRIPTS = LEVELS + ["compare.py"]
@@ -43,8 +44,8 @@ def write_mnist(folder, n_train=1500, n_test=300, seed=0):
     x_train, y_train = make_digits(n_train, rng, templates)
     x_test, y_test = make_digits(n_test, rng, templates)
     os.makedirs(folder, exist_ok=True)
-    for key, array in zip(common.MNIST_FILES, (x_train, y_train, x_test, y_test)):
-        write_idx(os.path.join(folder, common.MNIST_FILES[key]), array)
+    for key, array in zip(mnist_files.FILES, (x_train, y_train, x_test, y_test)):
+        write_idx(os.path.join(folder, mnist_files.FILES[key]), array)
     return x_train, y_train, x_test, y_test
 
 

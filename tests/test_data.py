@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import common
+from machinery import cli, mnist_files
 from conftest import ROOT, offline_env, write_idx
 
 
@@ -16,7 +16,7 @@ def test_idx_round_trip(tmp_path, shape):
     array = np.random.default_rng(1).integers(0, 256, shape).astype(np.uint8)
     path = tmp_path / "a-idx-ubyte.gz"
     write_idx(path, array)
-    back = common.read_idx(str(path))
+    back = mnist_files.read_idx(str(path))
     assert back.dtype == np.uint8
     assert back.shape == shape
     assert np.array_equal(back, array)
@@ -25,8 +25,8 @@ def test_idx_round_trip(tmp_path, shape):
 def test_read_mnist_dir(tmp_path):
     from conftest import write_mnist
     written = write_mnist(tmp_path, n_train=40, n_test=20, seed=3)
-    read = common.read_mnist_dir(str(tmp_path))
-    for a, b in zip(written, read):
+    (x_train, y_train), (x_test, y_test) = mnist_files.read_dir(str(tmp_path))
+    for a, b in zip(written, (x_train, y_train, x_test, y_test)):
         assert np.array_equal(a, b)
 
 
@@ -34,8 +34,8 @@ def test_read_mnist_dir(tmp_path):
 # meant to share one process), saving what it returns for the test to compare.
 LOADERS = {
     "keras": "import level1_keras as m; r = m.load_data(d, 1000, dtype)",
-    "pytorch": "import torch, level2_pytorch as m; tr, te = m.load_data(d, 1000, "
-               "getattr(torch, dtype), 'cpu'); r = (tr.tensors, te.tensors)",
+    "pytorch": "import torch, level2_pytorch as m; r = m.load_data(d, 1000, "
+               "getattr(torch, dtype), 'cpu')",
     "autograd": "import torch, level3_autograd as m; r = m.load_data(d, 1000, "
                 "getattr(torch, dtype), 'cpu')",
     "numpy": "import numpy, level4_numpy as m; r = m.load_data(d, 1000, numpy.dtype(dtype))",
@@ -63,7 +63,7 @@ def loaded(mnist_dir, tmp_path_factory):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_loaders_give_identical_arrays(loaded, mnist_dir, dtype):
-    images, labels, test_images, test_labels = common.read_mnist_dir(mnist_dir)
+    (images, labels), (test_images, test_labels) = mnist_files.read_dir(mnist_dir)
     reference = loaded[dtype]["numpy"]
     assert reference[0].shape == (1000, 784) and reference[1].shape == (1000, 10)
     assert reference[2].shape == (300, 784) and reference[3].shape == (300, 10)
@@ -80,8 +80,8 @@ def test_loaders_give_identical_arrays(loaded, mnist_dir, dtype):
 
 def test_data_dir_from_environment(mnist_dir, monkeypatch):
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    args = common.parse_args(common.make_parser("x"), [])
+    args = cli.parse_args("x", [])
     assert args.data_dir == mnist_dir
-    args = common.parse_args(common.make_parser("x"), ["--data-dir", "elsewhere"])
+    args = cli.parse_args("x", ["--data-dir", "elsewhere"])
     assert args.data_dir == "elsewhere"
     assert os.path.isdir(mnist_dir)

@@ -11,10 +11,10 @@ import time
 import numpy as np
 import pytest
 
-import common
+from machinery import mnist_files
 from conftest import ROOT, SCRIPTS, offline_env, run_script, write_idx, write_mnist
 
-FILES = common.MNIST_FILES
+FILES = mnist_files.FILES
 
 
 def digest(folder):

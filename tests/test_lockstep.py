@@ -8,6 +8,7 @@ import pytest
 
 import common
 import level4_numpy
+from machinery import params_files
 from conftest import LEVELS, run_script
 
 # The setting the project promises: 2 epochs over 1,500 training examples, batch 50, lr 0.7, H 24.
@@ -18,7 +19,7 @@ TOLERANCE = {"float64": 1e-8, "float32": 2e-4}
 def lockstep_weights(data_dir, dtype, folder):
     init = folder / "init.npz"
     start = level4_numpy.init_params(24, np.random.default_rng(7), np.float64)
-    common.save_params(str(init), start)
+    params_files.save(str(init), start)
     weights = {}
     for script in LEVELS:
         out = folder / f"{script}.npz"
@@ -82,3 +83,31 @@ def test_compare_natural_runs_differ_a_little(mnist_dir, tmp_path):
     accs = [r["epochs"][-1]["test_acc"] for r in report["levels"].values()]
     assert min(accs) > 0.8
     assert 0 < report["differences"]["train_loss"]["max_difference"] < 0.05
+
+
+def test_saturated_wrong_start_is_the_same_model_everywhere(mnist_dir, tmp_path):
+    """One output pushed deep into saturation, and wrong: z2 = 18 for digit 0 everywhere (float32,
+    W = 0). A level that computed the loss from a = sigmoid(z2) would see a rounded to 1, lose the
+    gradient through it and report a far larger loss; every level computes it from z2."""
+    start = {"W1": np.zeros((784, 24)), "b1": np.zeros(24), "W2": np.zeros((24, 10)),
+             "b2": np.zeros(10)}
+    start["b2"][0] = 18.0
+    init = tmp_path / "saturated.npz"
+    params_files.save(str(init), start)
+    weights, losses = {}, {}
+    for script in LEVELS:
+        out, report = tmp_path / f"{script}.npz", tmp_path / f"{script}.json"
+        done = run_script(script, "--data-dir", mnist_dir, "--limit", 500, "--epochs", 1,
+                          "--batch-size", 50, "--lr", 0.7, "--hidden", 24, "--no-shuffle",
+                          "--init-from", init, "--save-weights", out, "--json-out", report,
+                          home=tmp_path)
+        assert done.returncode == 0, done.stderr          # no false "diverged"
+        assert "diverged" not in done.stderr
+        with np.load(out) as f:
+            weights[script] = {name: f[name] for name in common.PARAM_NAMES}
+        losses[script] = json.loads(report.read_text())["epochs"][0]["train_loss"]
+    assert 18.0 - weights[LEVELS[0]]["b2"][0] > 0.5           # the saturated output did learn
+    for a, b in itertools.combinations(LEVELS, 2):
+        for name in common.PARAM_NAMES:
+            assert np.abs(weights[a][name] - weights[b][name]).max() <= 2e-4, (a, b, name)
+        assert abs(losses[a] - losses[b]) <= 1e-4, (a, b, losses)

@@ -1,0 +1,56 @@
+"""The shape of the lesson: the level files hold their lesson and nothing else, they grow from
+level 1 to level 4, and neighbouring levels differ by little more than the abstraction removed."""
+
+import ast
+import os
+import subprocess
+
+import pytest
+
+from conftest import LEVELS, ROOT
+
+# The figures of issue #9; see the README's "Reading the levels side by side".
+MAX_CODE_LINES = 80
+MAX_LEVEL1_SHARE = 0.55
+MAX_DIFF = {("level2_pytorch.py", "level3_autograd.py"): 120,
+            ("level3_autograd.py", "level4_numpy.py"): 90}
+MAX_COMMON_LINES = 150
+
+
+def code_lines(script):
+    """Lines of code: not blank, not a comment, not part of a docstring."""
+    source = open(os.path.join(ROOT, script)).read()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node):
+            docstrings.update(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+    return sum(1 for number, line in enumerate(source.splitlines(), 1)
+               if line.strip() and not line.strip().startswith("#") and number not in docstrings)
+
+
+def changed_lines(a, b):
+    """The lines `diff a b` marks as removed or added."""
+    out = subprocess.run(["diff", a, b], cwd=ROOT, capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if line[:1] in "<>")
+
+
+def test_code_lines_grow_from_level_1_to_level_4():
+    counts = [code_lines(script) for script in LEVELS]
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), counts
+    assert max(counts) <= MAX_CODE_LINES, counts
+    assert counts[0] <= MAX_LEVEL1_SHARE * counts[-1], counts
+
+
+@pytest.mark.parametrize("pair", MAX_DIFF)
+def test_neighbouring_levels_differ_by_little_more_than_the_abstraction(pair):
+    assert changed_lines(*pair) <= MAX_DIFF[pair], changed_lines(*pair)
+
+
+def test_common_is_small():
+    assert len(open(os.path.join(ROOT, "common.py")).read().splitlines()) <= MAX_COMMON_LINES
+
+
+@pytest.mark.parametrize("script", LEVELS)
+def test_level_files_hold_no_error_handling(script):
+    tree = ast.parse(open(os.path.join(ROOT, script)).read())
+    assert not [node for node in ast.walk(tree) if isinstance(node, ast.Try)]
