@@ -28,8 +28,8 @@ import common
 from machinery import cli, mnist_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch",
-          "autograd": "level3_autograd", "numpy": "level4_numpy"}
+LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch", "autograd": "level3_autograd",
+          "own_autograd": "level3b_own_autograd", "numpy": "level4_numpy"}
 
 # Imports the level, then runs its load_data(), timing each; prints the two numbers as JSON.
 PROBE = """
@@ -45,6 +45,7 @@ LOAD = {
     "keras": "level.load_data(sys.argv[1], None, 'float32')",
     "pytorch": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
     "autograd": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
+    "own_autograd": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
     "numpy": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
 }
 

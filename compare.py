@@ -1,4 +1,4 @@
-"""Run the four levels on the same data and compare them side by side.
+"""Run the five levels on the same data and compare them side by side.
 
 Each level runs as its own process, exactly as you would run it, with the same flags; this
 script collects their --json-out reports and prints one table: a row per epoch, a column group
@@ -7,7 +7,7 @@ per level (train loss, test accuracy, seconds), then the largest difference betw
 With --lockstep every cause of difference but floating-point rounding is removed: one seeded
 Glorot-normal draw is written to a file and every level starts from it (--init-from), the
 batches come in dataset order (--no-shuffle), and each level's final weights are saved and
-compared. With --dtype float64 the four levels then agree to about 1e-10.
+compared. With --dtype float64 the five levels then agree to about 1e-10.
 """
 
 import json
@@ -26,6 +26,7 @@ LEVELS = {                                     # short name -> script
     "keras": "level1_keras.py",
     "pytorch": "level2_pytorch.py",
     "autograd": "level3_autograd.py",
+    "own_autograd": "level3b_own_autograd.py",
     "numpy": "level4_numpy.py",
 }
 TORCH_LEVELS = ("pytorch", "autograd")         # the levels that take --device
@@ -104,13 +105,13 @@ def largest_differences(reports):
 
 
 def plot(reports, path):
-    """Loss and accuracy curves of the four levels, overlaid: a colour and a marker per level."""
+    """Loss and accuracy curves of the levels, overlaid: a colour and a marker per level."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    markers = {"keras": "o", "pytorch": "s", "autograd": "^", "numpy": "x"}
+    markers = {"keras": "o", "pytorch": "s", "autograd": "^", "own_autograd": "v", "numpy": "x"}
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
     for color, (name, report) in enumerate(reports.items()):
         epochs = [e["epoch"] for e in report["epochs"]]
@@ -139,7 +140,7 @@ def main(argv=None):
                         help="start every level from one seeded initialisation, without "
                              "shuffling, and report the largest difference of the final weights")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="write the loss and accuracy curves of the four levels to FILE.png")
+                        help="write the loss and accuracy curves of the levels to FILE.png")
     args = parser.parse_args(argv)
     cli.check_args(parser, args)
     cli.check_output_path(parser, "--plot", args.plot)

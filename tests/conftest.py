@@ -15,7 +15,9 @@ sys.path.insert(0, ROOT)
 import common  # noqa: E402
 from machinery import mnist_files  # noqa: E402
 
-LEVELS = ["level1_keras.py", "level2_pytorch.py", "level3_autograd.py", "level4_numpy.py"]
+LEVELS = ["level1_keras.py", "level2_pytorch.py", "level3_autograd.py", "level3b_own_autograd.py",
+          "level4_numpy.py"]
+FOUR_LEVELS = [level for level in LEVELS if level != "level3b_own_autograd.py"]
 SCRIPTS = LEVELS + ["compare.py"]
 EPOCH_LINE = re.compile(r"^epoch +\d+/\d+  train loss \d+\.\d{4}  train acc +\d+\.\d\d%  "
                         r"test loss \d+\.\d{4}  test acc +\d+\.\d\d%  +\d+\.\d\d s$", re.M)

@@ -38,6 +38,8 @@ LOADERS = {
                "getattr(torch, dtype), 'cpu')",
     "autograd": "import torch, level3_autograd as m; r = m.load_data(d, 1000, "
                 "getattr(torch, dtype), 'cpu')",
+    "own_autograd": "import numpy, level3b_own_autograd as m; "
+                    "r = m.load_data(d, 1000, numpy.dtype(dtype))",
     "numpy": "import numpy, level4_numpy as m; r = m.load_data(d, 1000, numpy.dtype(dtype))",
 }
 SAVE = ("; import numpy as np; (a, b), (c, e) = r; "

@@ -60,12 +60,12 @@ def test_compare_lockstep_table_json_and_plot(mnist_dir, tmp_path):
                       "--lockstep", "--json-out", out, "--plot", png, home=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert all(name in lines[0] for name in ("keras", "pytorch", "autograd", "numpy"))
+    assert all(name in lines[0] for name in ("keras", "pytorch", "autograd", "own_autograd", "numpy"))
     assert lines[2].split()[0] == "1" and lines[3].split()[0] == "2"
     assert "largest difference between levels" in lines[4]
     assert "lockstep (float64): largest |dW|" in lines[5]
     report = json.loads(out.read_text())
-    assert set(report["levels"]) == {"keras", "pytorch", "autograd", "numpy"}
+    assert set(report["levels"]) == {"keras", "pytorch", "autograd", "own_autograd", "numpy"}
     assert report["max_abs_dW"]["value"] <= 1e-8
     assert report["differences"]["train_loss"]["max_difference"] <= 1e-8
     losses = [r["epochs"][0]["train_loss"] for r in report["levels"].values()]

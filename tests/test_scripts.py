@@ -60,7 +60,7 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
                       "--hidden", 16, "--json-out", out, home=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[2:]}
-    assert set(rows) == {"keras", "pytorch", "autograd", "numpy", "bound"}
+    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy", "bound"}
     report = json.loads(out.read_text())
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
     fastest = min(r["epoch"] for r in report["levels"].values())

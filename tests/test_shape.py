@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import LEVELS, ROOT
+from conftest import FOUR_LEVELS, LEVELS, ROOT
 
 # The figures of issue #9; see the README's "Reading the levels side by side".
 MAX_CODE_LINES = 80
@@ -35,7 +35,8 @@ def changed_lines(a, b):
 
 
 def test_code_lines_grow_from_level_1_to_level_4():
-    counts = [code_lines(script) for script in LEVELS]
+    # Level 3½ is level 3 plus an autograd engine of its own: it is outside this count.
+    counts = [code_lines(script) for script in FOUR_LEVELS]
     assert counts == sorted(counts) and len(set(counts)) == len(counts), counts
     assert max(counts) <= MAX_CODE_LINES, counts
     assert counts[0] <= MAX_LEVEL1_SHARE * counts[-1], counts
