@@ -10,7 +10,12 @@ The bound is this machine's time for the two large matrix products of one epoch,
 NumPy calls over all 60,000 examples: x @ W1 (forward) and x^T @ dz1 (gradient of W1). Every
 level has to do at least this much arithmetic per epoch; the rest is the cost of small batches,
 of the other operations, and of the framework's own work per step. The bound is measured before
-the first level and after each, and the median of the five is used.
+the first level and after each, and the median is used.
+
+The NumPy levels use one BLAS thread (machinery/cli.py: limit_blas_threads); the row
+"numpy-allthreads" is level 4 again with that limit lifted ($LEVELS_BLAS_THREADS=all), so the
+table shows the figure with and without it. The header names the CPU, the BLAS library and its
+threads, so that tables from different machines can be told apart.
 
 Run by hand (not a test): python bench.py --data-dir DIR [--json-out FILE]
 """
@@ -29,7 +34,9 @@ from machinery import cli, mnist_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch", "autograd": "level3_autograd",
-          "own_autograd": "level3b_own_autograd", "numpy": "level4_numpy"}
+          "own_autograd": "level3b_own_autograd", "numpy": "level4_numpy",
+          "numpy-allthreads": "level4_numpy"}
+ENVIRONMENT = {"numpy-allthreads": {cli.BLAS_THREADS_VARIABLE: "all"}}
 
 # Imports the level, then runs its load_data(), timing each; prints the two numbers as JSON.
 PROBE = """
@@ -48,13 +55,14 @@ LOAD = {
     "own_autograd": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
     "numpy": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
 }
+LOAD["numpy-allthreads"] = LOAD["numpy"]
 
 
 def measure_level(name, args, folder):
     """Import, data and epoch seconds of one level, each from a fresh process."""
     probe = PROBE.format(module=LEVELS[name], load=LOAD[name])
     result = json.loads(processes.run_python(f"loading {LEVELS[name]}", "-c", probe,
-                                          args.data_dir).splitlines()[-1])
+                                             args.data_dir).splitlines()[-1])
     json_out = os.path.join(folder, name + ".json")
     flags = ["--data-dir", args.data_dir, "--epochs", args.epochs, "--hidden", args.hidden,
              "--batch-size", args.batch_size, "--lr", args.lr, "--seed", args.seed,
@@ -63,7 +71,8 @@ def measure_level(name, args, folder):
         flags += ["--device", "cpu"]
     if args.limit:
         flags += ["--limit", args.limit]
-    processes.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags)
+    processes.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags,
+                         env=ENVIRONMENT.get(name))
     with open(json_out) as f:
         seconds = [e["seconds"] for e in json.load(f)["epochs"]]
     result.update(first_epoch=seconds[0], epoch=statistics.median(seconds), epochs=seconds)
@@ -85,14 +94,40 @@ def matmul_bound(n, hidden, repeats=5):
     return statistics.median(times)
 
 
-def machine():
-    """What the numbers were measured on."""
+def cpu_model():
+    """The CPU's model name, as /proc/cpuinfo (Linux) gives it, else what platform knows."""
     import platform
-    return {"cpus": os.cpu_count(), "processor": platform.machine(), "python": platform.python_version(),
-            "numpy": np.__version__,
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    """What the numbers were measured on: the CPU, NumPy's BLAS library and its threads."""
+    import platform
+    from threadpoolctl import threadpool_info
+    blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpool_info() if info.get("user_api") == "blas"]
+    return {"cpu": cpu_model(), "cpus": os.cpu_count(), "processor": platform.machine(),
+            "python": platform.python_version(), "numpy": np.__version__, "blas": blas,
             "environment": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
-                                                       "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+                                                       "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                       cli.BLAS_THREADS_VARIABLE)
                             if k in os.environ}}
+
+
+def describe(info):
+    """One line naming the machine."""
+    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']}, "
+                     f"{b['num_threads']} threads)" for b in info["blas"]) or "no BLAS found"
+    coretype = info["environment"].get("OPENBLAS_CORETYPE")
+    return (f"{info['cpu']}, {info['cpus']} CPUs; NumPy {info['numpy']} with {blas}"
+            + (f"; OPENBLAS_CORETYPE={coretype}" if coretype else ""))
 
 
 def main(argv=None):
@@ -116,20 +151,22 @@ def main(argv=None):
     bound = statistics.median(bounds)
     fastest = min(r["epoch"] for r in results.values())
 
+    info = machine()
+    print(describe(info))
     print(f"hidden {args.hidden}, batch {args.batch_size}, {n} training examples, median of "
-          f"{args.epochs} epochs; {os.cpu_count()} CPUs")
-    print(f"{'level':<10} {'import s':>9} {'data s':>8} {'epoch 1 s':>10} {'epoch s':>8} "
+          f"{args.epochs} epochs")
+    print(f"{'level':<16} {'import s':>9} {'data s':>8} {'epoch 1 s':>10} {'epoch s':>8} "
           f"{'x bound':>8} {'x fastest':>10}")
     for name, r in results.items():
         r["ratio_to_bound"] = r["epoch"] / bound
         r["ratio_to_fastest"] = r["epoch"] / fastest
-        print(f"{name:<10} {r['import']:>9.2f} {r['data']:>8.2f} {r['first_epoch']:>10.2f} "
+        print(f"{name:<16} {r['import']:>9.2f} {r['data']:>8.2f} {r['first_epoch']:>10.2f} "
               f"{r['epoch']:>8.2f} {r['ratio_to_bound']:>8.1f} {r['ratio_to_fastest']:>10.2f}")
-    print(f"{'bound':<10} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
+    print(f"{'bound':<16} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
           "one NumPy call each)")
     if args.json_out:
-        cli.write_json(args.json_out, {"config": cli.config(args), "machine": machine(),
-                                          "bound": bound, "bounds": bounds, "levels": results})
+        cli.write_json(args.json_out, {"config": cli.config(args), "machine": info,
+                                       "bound": bound, "bounds": bounds, "levels": results})
 
 
 if __name__ == "__main__":

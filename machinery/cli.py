@@ -19,6 +19,11 @@ import time
 
 import numpy as np
 
+try:
+    import resource                            # POSIX only: the limits of this process
+except ImportError:
+    resource = None
+
 import common
 from machinery import atomic, mnist_files
 from machinery.errors import Diverged, UserError
@@ -163,11 +168,27 @@ def parse_args(description, argv=None, framework="numpy"):
             args.device = "cuda" if torch.cuda.is_available() else "cpu"
         elif args.device == "cuda" and not torch.cuda.is_available():
             raise UserError("--device cuda: PyTorch sees no CUDA GPU here; use --device cpu.")
+    if framework == "numpy":
+        limit_blas_threads()
     if args.data_dir is None and framework == "keras":
         mnist_files.prefetch_keras()
     if args.data_dir is None and framework == "torch":
         mnist_files.prefetch_torchvision(TORCHVISION_ROOT)
     return args
+
+
+BLAS_THREADS_VARIABLE = "LEVELS_BLAS_THREADS"
+
+
+def limit_blas_threads():
+    """One BLAS thread for the NumPy levels, unless $LEVELS_BLAS_THREADS says otherwise ("all": no
+    limit). Their matrix products, 32 rows at a time, are too small to share between threads:
+    handing half of x^T dz1 (784 x 32 by 32 x 128) to a second thread costs more than it saves,
+    and far more when that thread's core is busy (measured in the README's section "Speed")."""
+    from threadpoolctl import threadpool_limits
+    wanted = os.environ.get(BLAS_THREADS_VARIABLE, "1")
+    if wanted != "all":
+        threadpool_limits(limits=int(wanted), user_api="blas")
 
 
 def config(args):
@@ -260,16 +281,22 @@ def memory_message():
     if ARGS is None:
         return "out of memory."
     total = memory_total()
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0] if resource else resource
+    available = (f"; this process may use at most {gib(limit)} (ulimit -v)"
+                 if limit not in (None, resource and resource.RLIM_INFINITY) else
+                 f"; this machine has {gib(total)}" if total else "")
     return (f"out of memory: a model with --hidden {ARGS.hidden} and --batch-size "
             f"{ARGS.batch_size} in {ARGS.dtype} needs at least {gib(memory_needed(ARGS))}"
-            + (f"; this machine has {gib(total)}" if total else "")
-            + ". Try a smaller --hidden or --batch-size.")
+            f"{available}. Try a smaller --hidden or --batch-size.")
 
 
 def run(main):
     """Run a script's main(): user errors become one line on stderr and exit code 1,
     Ctrl-C exits with 130; anything else is a bug and keeps its traceback."""
     prog = os.path.basename(sys.argv[0])
+    # The report checks every epoch's loss and stops a run that diverges, with advice; NumPy's
+    # warnings about overflow on the way would only say the same thing less clearly, mid-table.
+    np.seterr(over="ignore", invalid="ignore")
     try:
         main()
     except UserError as e:

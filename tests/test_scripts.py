@@ -1,6 +1,7 @@
 """Each level run from the shell as a user runs it: the epoch lines, the JSON, learning."""
 
 import json
+import os
 
 import pytest
 
@@ -59,10 +60,15 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     done = run_script("bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
                       "--hidden", 16, "--json-out", out, home=tmp_path)
     assert done.returncode == 0, done.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()[2:]}
-    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy", "bound"}
+    lines = done.stdout.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:]}
+    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy",
+                         "numpy-allthreads", "bound"}
+    assert f"{os.cpu_count()} CPUs" in lines[0] and "NumPy" in lines[0]
     report = json.loads(out.read_text())
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
+    assert report["machine"]["cpu"] in lines[0]
+    assert report["machine"]["blas"] and report["machine"]["blas"][0]["num_threads"] >= 1
     fastest = min(r["epoch"] for r in report["levels"].values())
     for name, r in report["levels"].items():
         assert len(r["epochs"]) == 2 and r["import"] > 0 and r["data"] > 0
