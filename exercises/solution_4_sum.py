@@ -1,0 +1,84 @@
+"""Exercise 4 - sum over the 10 outputs instead of the mean (level 3; compared with level 4).
+
+The project's loss averages over all B x 10 terms. Summing over the 10 outputs (and averaging over
+the batch only, as Keras's CategoricalCrossentropy and most textbooks do) gives
+
+    L_sum = mean over the batch of sum_k [log(1 + e^z2_k) - y_k z2_k] = 10 L
+    dL_sum/dtheta = 10 dL/dtheta
+
+so SGD with learning rate lr / 10 on L_sum takes exactly the steps of lr on L:
+    theta - (lr / 10) (10 dL/dtheta) = theta - lr dL/dtheta.
+From the same start on the same batches the weights stay the same (lockstep, float64).
+
+    python exercises/solution_4_sum.py --data-dir ../shared/mnist
+"""
+
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import level3_autograd  # noqa: E402
+import level4_numpy  # noqa: E402
+from exercises import helpers  # noqa: E402
+from machinery import params_files  # noqa: E402
+
+
+def loss_sum(z2, y):
+    """Binary cross-entropy summed over the 10 outputs, averaged over the batch: 10 x level 3's."""
+    softplus = torch.logaddexp(torch.zeros_like(z2), z2)     # log(1 + e^z2)
+    return torch.mean(torch.sum(softplus - y * z2, dim=1))   # L_sum = mean_i sum_k (...)
+
+
+def train_step_sum(params, x, y, lr):
+    """Level 3's training step with loss_sum in place of loss_fn."""
+    h, z2, a = level3_autograd.forward(x, params)
+    loss = loss_sum(z2, y)
+    loss.backward()                            # p.grad = dL_sum/dp = 10 dL/dp
+    with torch.no_grad():
+        for name, p in params.items():
+            p -= lr * p.grad                   # theta <- theta - lr * dL_sum/dtheta
+            p.grad = None
+    return loss.detach(), level3_autograd.accuracy(a.detach(), y)
+
+
+def train_level3_sum(start, x_train, y_train, epochs, batch_size, lr):
+    """Level 3 with the summed loss, from `start` (NumPy arrays), batches in dataset order."""
+    params = {k: torch.tensor(v).requires_grad_() for k, v in start.items()}
+    x, y = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    for epoch in range(epochs):
+        for i in range(0, len(x), batch_size):
+            train_step_sum(params, x[i:i + batch_size], y[i:i + batch_size], lr)
+    return helpers.as_numpy(params)
+
+
+def train_level4_mean(start, x_train, y_train, epochs, batch_size, lr):
+    """Level 4 itself (the mean over B x 10), from `start`, batches in dataset order."""
+    params = {k: v.copy() for k, v in start.items()}
+    for epoch in range(epochs):
+        level4_numpy.train_epoch(params, x_train, y_train, batch_size, lr, None, shuffle=False)
+    return params
+
+
+def main(argv=None):
+    args = helpers.parse(helpers.parser(__doc__, epochs=2, batch_size=50, lr=0.7, hidden=24,
+                                        limit=1500, dtype="float64"), argv)
+    (x_train, y_train), _ = level4_numpy.load_data(args.data_dir, args.limit, np.dtype(args.dtype))
+    start = params_files.load(args) if args.init_from else level4_numpy.init_params(
+        args.hidden, np.random.default_rng(args.seed), np.dtype(args.dtype))
+    setting = (x_train, y_train, args.epochs, args.batch_size)
+
+    mean = train_level4_mean(start, *setting, args.lr)
+    print(f"level 4, mean over B x 10, lr {args.lr:g}: moved the weights by up to "
+          f"{helpers.max_abs_difference(mean, start):.3f}")
+    for lr in (args.lr / 10, args.lr):
+        summed = train_level3_sum(start, *setting, lr)
+        print(f"level 3, sum over the 10 outputs, lr {lr:g}: largest |dW| from level 4's "
+              f"weights {helpers.max_abs_difference(summed, mean):.2e}")
+
+
+if __name__ == "__main__":
+    from machinery import cli
+    cli.run(main)
