@@ -10,7 +10,8 @@ The bound is this machine's time for the two large matrix products of one epoch,
 NumPy calls over all 60,000 examples: x @ W1 (forward) and x^T @ dz1 (gradient of W1). Every
 level has to do at least this much arithmetic per epoch; the rest is the cost of small batches,
 of the other operations, and of the framework's own work per step. The bound is measured before
-the first level and after each, and the median is used.
+the first level and after each, and the median is used; "bound-1thread" is the same on one
+BLAS thread, the most that a level limited to one thread could reach.
 
 The NumPy levels use one BLAS thread (machinery/cli.py: limit_blas_threads); the row
 "numpy-allthreads" is level 4 again with that limit lifted ($LEVELS_BLAS_THREADS=all), so the
@@ -79,8 +80,15 @@ def measure_level(name, args, folder):
     return result
 
 
-def matmul_bound(n, hidden, repeats=5):
-    """Median seconds of x @ W1 plus x^T @ dz1 over n examples, float32, as single calls."""
+def matmul_bound(n, hidden, repeats=5, threads=None):
+    """Median seconds of x @ W1 plus x^T @ dz1 over n examples, float32, as single calls, on
+    NumPy's default number of BLAS threads or on `threads`."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return _matmul_bound(n, hidden, repeats)
+
+
+def _matmul_bound(n, hidden, repeats):
     rng = np.random.default_rng(0)
     x = rng.random((n, common.N_INPUTS), dtype=np.float32)
     W1 = rng.random((common.N_INPUTS, hidden), dtype=np.float32)
@@ -143,12 +151,14 @@ def main(argv=None):
     # The bound is measured before the first level and after each one, and its median taken,
     # so that it sees the same machine (a shared VM is not equally fast all the time).
     results, bounds = {}, [matmul_bound(n, args.hidden)]
+    one_thread = [matmul_bound(n, args.hidden, threads=1)]
     with tempfile.TemporaryDirectory() as folder:
         for name in LEVELS:
             print(f"measuring {LEVELS[name]} ...", file=sys.stderr, flush=True)
             results[name] = measure_level(name, args, folder)
             bounds.append(matmul_bound(n, args.hidden))
-    bound = statistics.median(bounds)
+            one_thread.append(matmul_bound(n, args.hidden, threads=1))
+    bound, bound_one_thread = statistics.median(bounds), statistics.median(one_thread)
     fastest = min(r["epoch"] for r in results.values())
 
     info = machine()
@@ -164,9 +174,13 @@ def main(argv=None):
               f"{r['epoch']:>8.2f} {r['ratio_to_bound']:>8.1f} {r['ratio_to_fastest']:>10.2f}")
     print(f"{'bound':<16} {'':>9} {'':>8} {'':>10} {bound:>8.3f}   (x @ W1 and x^T @ dz1, "
           "one NumPy call each)")
+    print(f"{'bound-1thread':<16} {'':>9} {'':>8} {'':>10} {bound_one_thread:>8.3f}   (the same "
+          "on one BLAS thread)")
     if args.json_out:
         cli.write_json(args.json_out, {"config": cli.config(args), "machine": info,
-                                       "bound": bound, "bounds": bounds, "levels": results})
+                                       "bound": bound, "bounds": bounds,
+                                       "bound_one_thread": bound_one_thread,
+                                       "bounds_one_thread": one_thread, "levels": results})
 
 
 if __name__ == "__main__":

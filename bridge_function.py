@@ -12,7 +12,8 @@ dL/d(each input). Here are level 4's two hand-derived formulas, as such operatio
   dL/dz2 = (sigmoid(z2) - y) / n, with n = B x 10 the number of terms averaged.
 
 forward() and loss_fn() below are level 3's, with these two in place of autograd's own operations;
-level 3's training step runs on them unchanged. Run this file to check them:
+level 3's train_step() runs unchanged when they stand in for its own forward() and loss_fn()
+(tests/test_bridge.py does that, and gets the same weights). Run this file to check them:
 
     python bridge_function.py
 
@@ -72,14 +73,14 @@ def batch(hidden=5, size=4, seed=0):
     """Level 3's initial parameters and a random batch shaped like MNIST, in float64."""
     rng = torch.Generator().manual_seed(seed)
     params = level3_autograd.init_params(hidden, rng, torch.float64)
-    params["b1"] += 0.1 * torch.randn(hidden, generator=rng, dtype=torch.float64)
+    params["b1"] += 0.1 * torch.randn(hidden, generator=rng, dtype=torch.float64)   # b1 != 0 counts
     params = {k: p.requires_grad_() for k, p in params.items()}
     x = torch.rand((size, common.N_INPUTS), generator=rng, dtype=torch.float64)
     y = torch.eye(common.N_OUTPUTS, dtype=torch.float64)[torch.randint(10, (size,), generator=rng)]
     return params, x, y
 
 
-def gradients(forward_fn, loss, params, x, y):
+def parameter_gradients(forward_fn, loss, params, x, y):
     """dL/dp for every parameter, through the given forward pass and loss."""
     for p in params.values():
         p.grad = None
@@ -94,8 +95,8 @@ def main():
     print("gradcheck Linear:        ", torch.autograd.gradcheck(Linear.apply, (small_x, W, b)))
     z2 = torch.randn((4, 10), dtype=torch.float64, requires_grad=True)
     print("gradcheck BCEFromLogits: ", torch.autograd.gradcheck(loss_fn, (z2, y)))
-    ours = gradients(forward, loss_fn, params, x, y)
-    autograd = gradients(level3_autograd.forward, level3_autograd.loss_fn, params, x, y)
+    ours = parameter_gradients(forward, loss_fn, params, x, y)
+    autograd = parameter_gradients(level3_autograd.forward, level3_autograd.loss_fn, params, x, y)
     for name in common.PARAM_NAMES:
         difference = float((ours[name] - autograd[name]).abs().max())
         print(f"dL/d{name}: largest |hand-written backward - autograd's| = {difference:.1e}")

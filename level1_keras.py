@@ -92,7 +92,7 @@ def report_callback(report):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "keras")   # the flags, checked (machinery/cli.py)
+    args = cli.parse_args(__doc__, argv, "keras")   # the flags, checked; MNIST fetched if need be
     keras.utils.set_random_seed(args.seed)      # seeds Python, NumPy and TensorFlow at once
     keras.config.set_floatx(args.dtype)         # the dtype of every weight, loss and metric
 
@@ -102,7 +102,7 @@ def main(argv=None):
         model.set_weights([params_files.load(args)[name] for name in common.PARAM_NAMES])
     compile_model(model, args.lr)
 
-    with cli.Report(__file__, args) as report:
+    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                   shuffle=args.shuffle, validation_data=(x_test, y_test),
                   verbose=0, callbacks=[report_callback(report)])

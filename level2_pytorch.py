@@ -8,9 +8,8 @@ initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (au
 `loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
 in an order that the script shuffles itself). Also: torchvision's download, a GPU (`--device`).
 
-What it makes you write: the training loop itself - for each batch: forward, loss,
-`optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()` - the shuffled order of the
-examples, and the evaluation.
+What it makes you write: the training loop - for each batch: forward, loss, `zero_grad()`,
+`backward()`, `step()` - the shuffled order of the examples, and the evaluation.
 
 Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
 The README's concept map shows each level in a column named as in this docstring's first line.
@@ -55,7 +54,7 @@ def build_model(hidden, dtype):
         nn.Tanh(),                             # h = tanh(z1)
         nn.Linear(hidden, common.N_OUTPUTS),   # z2 = h W2 + b2; its .weight is W2^T (10 x H)
     ).to(dtype)
-    for layer in (model[0], model[2]):
+    for layer in (model[0], model[2]):         # a trailing _ (trunc_normal_): changes it in place
         # nn.Linear's own default is a uniform draw; torch's xavier_normal_ is not truncated.
         # trunc_normal_ with Keras's sigma and cut-off draws what Keras's GlorotNormal draws.
         sigma = common.glorot_sigma(layer.in_features, layer.out_features)
@@ -65,8 +64,8 @@ def build_model(hidden, dtype):
 
 
 def forward(x, model):
-    """The forward pass: x (B x 784) to the outputs a (B x 10), keeping what the loss needs."""
-    z2 = model(x)                              # z1, h and z2 = h W2 + b2    (B x 10)
+    """Forward: x (B x 784) to a (B x 10), with z2 (for the loss)."""
+    z2 = model(x)                              # z2 = h W2 + b2, h = tanh(x W1 + b1)     (B x 10)
     a = torch.sigmoid(z2)                      # a = sigmoid(z2) = 1 / (1 + e^-z2)       (B x 10)
     return z2, a
 
@@ -94,20 +93,19 @@ def train_step(model, optimizer, x, y):
     # Forward pass
     z2, a = forward(x, model)
     loss = loss_fn(z2, y)
-    # Backward pass: autograd fills p.grad = dL/dp for every parameter p of the model.
+    # Backward pass: autograd fills p.grad = dL/dp for every parameter p
     optimizer.zero_grad()                      # .grad accumulates: clear it first
     loss.backward()                            # dL/dW1 is model[0].weight.grad, transposed
     # Update weights
     optimizer.step()                           # theta <- theta - lr * dL/dtheta
-    return loss.detach(), accuracy(a.detach(), y)
+    return loss.detach(), accuracy(a.detach(), y)   # detach(): the numbers, without their record
 
 
 def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     n = len(x_train)
     order = torch.randperm(n, generator=rng) if shuffle else torch.arange(n)
-    # The DataLoader's sampler hands out a whole batch of indices at a time, and the TensorDataset
-    # slices all of them at once: no per-example Python work, no collating.
+    # The sampler hands out whole batches of indices (so batch_size=None): no per-example work.
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
     total_loss = total_acc = 0.0
@@ -132,19 +130,18 @@ def evaluate(model, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked (machinery/cli.py)
+    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked; --device auto resolved
     rng = torch.Generator().manual_seed(args.seed)
     dtype = getattr(torch, args.dtype)
     torch.manual_seed(args.seed)               # nn.init draws from torch's global generator
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype, args.device)
-    model = build_model(args.hidden, dtype)
+    model = build_model(args.hidden, dtype).to(args.device)
     if args.init_from:
-        params_files.into_torch_model(model, params_files.load(args))
-    model.to(args.device)
+        params_files.into_torch_model(model, params_files.load(args))   # W1^T into model[0].weight
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)   # plain SGD, no momentum
 
-    with cli.Report(__file__, args) as report:
+    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):
             train_loss, train_acc = train_epoch(model, optimizer, x_train, y_train, args.batch_size,
                                                 rng, args.shuffle)

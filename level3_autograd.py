@@ -46,7 +46,7 @@ def load_data(data_dir, limit, dtype, device):
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 sigma as Keras draws them (see common.py)."""
-    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)
+    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # as NumPy: float64
     while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():  # redraw until all in [-2, 2]
         w[outside] = torch.randn(torch.count_nonzero(outside), generator=rng, dtype=torch.float64)
     return (w * common.glorot_sigma(fan_in, fan_out)).to(dtype)
@@ -63,7 +63,7 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """The forward pass: x (B x 784) to the outputs a (B x 10), keeping what the loss needs."""
+    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = torch.tanh(z1)                         # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
@@ -97,14 +97,14 @@ def train_step(params, x, y, lr):
     # Forward pass
     h, z2, a = forward(x, params)
     loss = loss_fn(z2, y)
-    # Backward pass: autograd fills p.grad = dL/dp for every tensor p that requires grad
+    # Backward pass: autograd fills p.grad = dL/dp for every parameter p
     loss.backward()
     # Update weights
     with torch.no_grad():                      # the update is not part of the model: no record
         for name, p in params.items():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch
-    return loss.detach(), accuracy(a.detach(), y)
+    return loss.detach(), accuracy(a.detach(), y)   # detach(): the numbers, without their record
 
 
 def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
@@ -135,16 +135,16 @@ def evaluate(params, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked (machinery/cli.py)
+    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked; --device auto resolved
     rng = torch.Generator().manual_seed(args.seed)
     dtype = getattr(torch, args.dtype)
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype, args.device)
     params = params_files.load(args) if args.init_from else init_params(args.hidden, rng, dtype)
-    # Leaf tensors on the device, whose every use autograd records:
+    # Leaf tensors on the device, whose every use autograd records (p may be a NumPy array):
     params = {k: torch.as_tensor(p, device=args.device).requires_grad_() for k, p in params.items()}
 
-    with cli.Report(__file__, args) as report:
+    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):
             train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
                                                 args.lr, rng, args.shuffle)

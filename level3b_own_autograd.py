@@ -155,11 +155,11 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """The forward pass: x (B x 784) to the outputs a (B x 10), keeping what the loss needs."""
+    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = tanh(z1)                               # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
-    a = sigmoid(z2)                            # a = sigmoid(z2) = 1 / (1 + e^-z2)       (B x 10)
+    a = sigmoid(z2)                            # a = sigmoid(z2) = (1 + tanh(z2/2)) / 2   (B x 10)
     return h, z2, a
 
 
@@ -225,7 +225,7 @@ def evaluate(params, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked (machinery/cli.py)
+    args = cli.parse_args(__doc__, argv)       # the flags, checked; one BLAS thread (see README)
     rng = np.random.default_rng(args.seed)
     dtype = np.dtype(args.dtype)
 
@@ -234,7 +234,7 @@ def main(argv=None):
     # Leaf tensors, whose every use the engine records:
     params = {k: Tensor(p, requires_grad=True) for k, p in params.items()}
 
-    with cli.Report(__file__, args) as report:
+    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):
             train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
                                                 args.lr, rng, args.shuffle)

@@ -58,7 +58,7 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """The forward pass: x (B x 784) to the outputs a (B x 10), keeping what the loss needs."""
+    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = np.tanh(z1)                            # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
@@ -95,7 +95,7 @@ def gradients(x, y, params, h, a):
     dW2 = h.T @ dz2                            # dL/dW2 = h^T dL/dz2           (H x 10)
     db2 = dz2.sum(axis=0)                      # dL/db2 = sum over the batch of dL/dz2   (10)
     dh = dz2 @ params["W2"].T                  # dL/dh  = dL/dz2 W2^T          (B x H)
-    dz1 = dh * (1 - h * h)                     # dL/dz1 = dL/dh * (1 - h^2)    (tanh' = 1 - tanh^2)
+    dz1 = dh * (1 - h * h)                     # dL/dz1 = dL/dh * (1 - h^2)    (B x H): tanh' = 1 - h^2
     dW1 = x.T @ dz1                            # dL/dW1 = x^T dL/dz1           (784 x H)
     db1 = dz1.sum(axis=0)                      # dL/db1 = sum over the batch of dL/dz1   (H)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
@@ -141,14 +141,14 @@ def evaluate(params, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked (machinery/cli.py)
+    args = cli.parse_args(__doc__, argv)       # the flags, checked; one BLAS thread (see README)
     rng = np.random.default_rng(args.seed)
     dtype = np.dtype(args.dtype)
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
     params = params_files.load(args) if args.init_from else init_params(args.hidden, rng, dtype)
 
-    with cli.Report(__file__, args) as report:
+    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):
             train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
                                                 args.lr, rng, args.shuffle)

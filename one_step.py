@@ -27,10 +27,13 @@ never from a re-implementation here. What this script adds is only a way to look
   Dense layers, h only inside the model's call, so neither they nor the gradients with respect to
   them can be had. The update is fit() itself, on this one batch.
 
+* Level 3½ (own autograd): z1 the same way; its engine keeps .grad on every tensor of the step,
+  so dL/dz1, dL/dh and dL/dz2 are there after backward(). The update is its train_step().
+
 TensorFlow and PyTorch do not share a process (with level 1 loaded, importing level 2 ends in a
 segmentation fault here), so the levels of each framework run in a child process of their own
-(the three side by side), which hands its numbers back in an .npz file. Last, each parameter gradient of level 4 is checked
-against central finite differences of level 4's loss.
+(the three side by side), which hands its numbers back in an .npz file. Last, each parameter
+gradient of level 4 is checked against central finite differences of level 4's loss.
 """
 
 import argparse

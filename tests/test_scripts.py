@@ -63,10 +63,11 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     lines = done.stdout.splitlines()
     rows = {line.split()[0]: line.split()[1:] for line in lines[3:]}
     assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy",
-                         "numpy-allthreads", "bound"}
+                         "numpy-allthreads", "bound", "bound-1thread"}
     assert f"{os.cpu_count()} CPUs" in lines[0] and "NumPy" in lines[0]
     report = json.loads(out.read_text())
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
+    assert report["bound_one_thread"] > 0 and f"{report['bound_one_thread']:.3f}" in lines[-1]
     assert report["machine"]["cpu"] in lines[0]
     assert report["machine"]["blas"] and report["machine"]["blas"][0]["num_threads"] >= 1
     fastest = min(r["epoch"] for r in report["levels"].values())
