@@ -22,11 +22,13 @@ with finite differences of your forward()), then compares the gradients of level
 and without them on one batch.
 """
 
-import numpy as np
+import argparse
+
 import torch
 
 import common
 import level3_autograd
+from machinery import cli
 
 
 class Linear(torch.autograd.Function):
@@ -88,7 +90,9 @@ def parameter_gradients(forward_fn, loss, params, x, y):
     return {k: p.grad.clone() for k, p in params.items()}
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+                            ).parse_args(argv)       # no flags; --help shows the docstring
     params, x, y = batch()
     W, b = params["W1"][:12, :].detach().clone().requires_grad_(), params["b1"]
     small_x = x[:, :12].clone().requires_grad_()
@@ -103,4 +107,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -305,6 +305,10 @@ def run(main):
     except KeyboardInterrupt:
         print(f"{prog}: interrupted.", file=sys.stderr)
         sys.exit(130)
+    except BrokenPipeError:                    # the reader went away (| head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's own final flush fails silently
+        sys.exit(1)
     except Exception as e:
         if not out_of_memory(e):
             raise

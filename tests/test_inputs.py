@@ -144,3 +144,18 @@ def test_outputs_replace_old_files_whole(script, data, tmp_path):
     with np.load(weights) as f:
         assert f["W1"].shape == (784, 8)
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".part")]
+
+
+# --- a reader that goes away: `python level4_numpy.py | head -1` ---------------------------------
+def test_a_closed_pipe_stops_quietly(data, tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "level4_numpy.py"), "--data-dir", str(data),
+         "--epochs", "100000", "--hidden", "8"],
+        cwd=ROOT, env=offline_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    first = process.stdout.readline()
+    process.stdout.close()                                   # what `| head -1` does after a line
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert first.strip()
+    assert process.returncode == 1 and "Traceback" not in stderr, stderr
