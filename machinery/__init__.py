@@ -9,6 +9,7 @@ step, evaluation, main); what is here only makes them behave well as programs:
                        before a level's own loader runs, with a clear message when that fails;
 * ``params_files``   - ``--init-from`` and ``--save-weights``: parameters in ``.npz`` files, checked;
 * ``atomic``         - every output file is written whole or not at all;
+* ``errors``         - the errors a user can cause, which ``cli.run`` turns into one line;
 * ``quiet_tensorflow`` - imports TensorFlow without its C++ start-up log on the screen;
 * ``processes``      - how compare.py and bench.py run the levels as separate programs.
 """

@@ -277,13 +277,20 @@ def out_of_memory(error):
             or isinstance(error, RuntimeError) and "can't allocate memory" in str(error))
 
 
+def address_space_limit():
+    """The most memory this process may map (ulimit -v) in bytes, or None when unlimited."""
+    if resource is None:
+        return None
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if limit == resource.RLIM_INFINITY else limit
+
+
 def memory_message():
+    """One line for a run that ran out of memory: what it asked for, and what there was."""
     if ARGS is None:
         return "out of memory."
-    total = memory_total()
-    limit = resource.getrlimit(resource.RLIMIT_AS)[0] if resource else resource
-    available = (f"; this process may use at most {gib(limit)} (ulimit -v)"
-                 if limit not in (None, resource and resource.RLIM_INFINITY) else
+    total, limit = memory_total(), address_space_limit()
+    available = (f"; this process may use at most {gib(limit)} (ulimit -v)" if limit else
                  f"; this machine has {gib(total)}" if total else "")
     return (f"out of memory: a model with --hidden {ARGS.hidden} and --batch-size "
             f"{ARGS.batch_size} in {ARGS.dtype} needs at least {gib(memory_needed(ARGS))}"
