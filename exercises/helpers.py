@@ -15,7 +15,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)                   # the level files live one folder up
 
 import common  # noqa: E402
-from machinery import cli  # noqa: E402
+from machinery import cli, params_files  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,8 +106,7 @@ def max_abs_difference(p, q):
 
 def as_numpy(params):
     """NumPy copies of a dict of NumPy arrays or torch tensors."""
-    return {k: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
-            for k, v in params.items()}
+    return {k: np.array(params_files.as_numpy(v)) for k, v in params.items()}
 
 
 # ---------------------------------------------------------------------------------------------

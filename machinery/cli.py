@@ -263,8 +263,8 @@ class Report:
 def diverged_message(epoch, loss, lr):
     what = ("is no longer a finite number" if loss is None else
             f"is {loss:.4g}, far above the {math.log(2):.2f} of not learning at all")
-    where = f"in epoch {epoch}" if epoch else "in the first epoch"
-    return f"training diverged {where}: the loss {what}. Try a smaller learning rate than --lr {lr:g}."
+    return (f"training diverged in epoch {epoch}: the loss {what}. "
+            f"Try a smaller learning rate than --lr {lr:g}.")
 
 
 # ---------------------------------------------------------------------------------------------
