@@ -13,9 +13,11 @@ of the other operations, and of the framework's own work per step. The bound is 
 the first level and after each, and the median is used; "bound-1thread" is the same on one
 BLAS thread, the most that a level limited to one thread could reach.
 
-The NumPy levels use one BLAS thread (machinery/cli.py: limit_blas_threads); the row
-"numpy-allthreads" is level 4 again with that limit lifted ($LEVELS_BLAS_THREADS=all), so the
-table shows the figure with and without it. The header names the CPU, the BLAS library and its
+The NumPy levels choose, as they start, between one BLAS thread and all of them, by measuring
+which does their matrix products faster (machinery/cli.py: limit_blas_threads). The row "numpy"
+is level 4 with that choice; "numpy-1thread" and "numpy-allthreads" are level 4 again with the
+choice fixed ($LEVELS_BLAS_THREADS=1 or all), and the last line says what the choice was and how
+far its epoch is from the better of the two. The header names the CPU, the BLAS library and its
 threads, so that tables from different machines can be told apart.
 
 Run by hand (not a test): python bench.py --data-dir DIR [--json-out FILE]
@@ -36,8 +38,9 @@ from machinery import cli, mnist_files, processes
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {"keras": "level1_keras", "pytorch": "level2_pytorch", "autograd": "level3_autograd",
           "own_autograd": "level3b_own_autograd", "numpy": "level4_numpy",
-          "numpy-allthreads": "level4_numpy"}
-ENVIRONMENT = {"numpy-allthreads": {cli.BLAS_THREADS_VARIABLE: "all"}}
+          "numpy-1thread": "level4_numpy", "numpy-allthreads": "level4_numpy"}
+ENVIRONMENT = {"numpy-1thread": {cli.BLAS_THREADS_VARIABLE: "1"},
+               "numpy-allthreads": {cli.BLAS_THREADS_VARIABLE: "all"}}
 
 # Imports the level, then runs its load_data(), timing each; prints the two numbers as JSON.
 PROBE = """
@@ -56,7 +59,7 @@ LOAD = {
     "own_autograd": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
     "numpy": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
 }
-LOAD["numpy-allthreads"] = LOAD["numpy"]
+LOAD["numpy-1thread"] = LOAD["numpy-allthreads"] = LOAD["numpy"]
 
 
 def measure_level(name, args, folder):
@@ -75,8 +78,11 @@ def measure_level(name, args, folder):
     processes.run_python(LEVELS[name] + ".py", os.path.join(HERE, LEVELS[name] + ".py"), *flags,
                          env=ENVIRONMENT.get(name))
     with open(json_out) as f:
-        seconds = [e["seconds"] for e in json.load(f)["epochs"]]
+        report = json.load(f)
+    seconds = [e["seconds"] for e in report["epochs"]]
     result.update(first_epoch=seconds[0], epoch=statistics.median(seconds), epochs=seconds)
+    if "blas_threads" in report["config"]:
+        result["blas_threads"] = report["config"]["blas_threads"]
     return result
 
 
@@ -102,26 +108,13 @@ def _matmul_bound(n, hidden, repeats):
     return statistics.median(times)
 
 
-def cpu_model():
-    """The CPU's model name, as /proc/cpuinfo (Linux) gives it, else what platform knows."""
-    import platform
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine():
     """What the numbers were measured on: the CPU, NumPy's BLAS library and its threads."""
     import platform
     from threadpoolctl import threadpool_info
     blas = [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
             for info in threadpool_info() if info.get("user_api") == "blas"]
-    return {"cpu": cpu_model(), "cpus": os.cpu_count(), "processor": platform.machine(),
+    return {"cpu": cli.cpu_model(), "cpus": os.cpu_count(), "processor": platform.machine(),
             "python": platform.python_version(), "numpy": np.__version__, "blas": blas,
             "environment": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
                                                        "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -176,11 +169,26 @@ def main(argv=None):
           "one NumPy call each)")
     print(f"{'bound-1thread':<16} {'':>9} {'':>8} {'':>10} {bound_one_thread:>8.3f}   (the same "
           "on one BLAS thread)")
+    choice = threads_choice(results)
+    print(choice["line"])
     if args.json_out:
         cli.write_json(args.json_out, {"config": cli.config(args), "machine": info,
                                        "bound": bound, "bounds": bounds,
                                        "bound_one_thread": bound_one_thread,
-                                       "bounds_one_thread": one_thread, "levels": results})
+                                       "bounds_one_thread": one_thread, "levels": results,
+                                       "blas_threads": choice})
+
+
+def threads_choice(results):
+    """Level 4's choice of BLAS threads, and its epoch against the better of the two fixed ones."""
+    chosen = results["numpy"]["epoch"]
+    better = min(("numpy-1thread", "numpy-allthreads"), key=lambda name: results[name]["epoch"])
+    excess = chosen / results[better]["epoch"] - 1
+    line = (f"level 4 chose {results['numpy']['blas_threads']}: {chosen:.3f} s per epoch, "
+            f"{100 * excess:+.1f}% against the better fixed setting ({better}, "
+            f"{results[better]['epoch']:.3f} s)")
+    return {"chosen": results["numpy"]["blas_threads"], "better": better,
+            "excess": excess, "line": line}
 
 
 if __name__ == "__main__":

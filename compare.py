@@ -1,19 +1,25 @@
 """Run the five levels on the same data and compare them side by side.
 
-Each level runs as its own process, exactly as you would run it, with the same flags; this
-script collects their --json-out reports and prints one table: a row per epoch, a column group
-per level (train loss, test accuracy), then the largest difference between levels and each
-level's median seconds per epoch.
+Each level runs as its own process, exactly as you would run it, with the same flags, one after
+the other; its epoch lines are shown as they come. Then this script collects their --json-out
+reports and prints one table: a row per epoch, a column group per level (train loss, test
+accuracy), then the largest difference between levels and each level's median seconds per epoch.
+--levels runs some of them only (for example --levels own_autograd,numpy, which needs neither
+TensorFlow nor PyTorch).
 
 With --lockstep every cause of difference but floating-point rounding is removed: one seeded
 Glorot-normal draw is written to a file and every level starts from it (--init-from), the
 batches come in dataset order (--no-shuffle), and each level's final weights are saved and
-compared. With --dtype float64 the five levels then agree to rounding error (the README's run:
-2.2e-16; the tests allow 1e-8).
+compared. With --dtype float64 the five levels then agree to rounding error (2.2e-16 in the run
+shown in docs/design.md; the tests allow 1e-8).
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, as compare.py starts)
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 
@@ -21,7 +27,7 @@ import numpy as np
 
 import common
 import level4_numpy
-from machinery import atomic, cli, mnist_files, params_files, processes
+from machinery import atomic, cli, flags, interrupt, mnist_files, params_files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {                                     # short name -> script
@@ -47,13 +53,68 @@ def level_flags(args):
     return [str(f) for f in flags]
 
 
-def run_level(name, flags, folder):
-    """Run one level as a user would; return its JSON report."""
-    json_out = os.path.join(folder, name + ".json")
-    print(f"running {LEVELS[name]} ...", file=sys.stderr, flush=True)
-    processes.run_python(LEVELS[name], os.path.join(HERE, LEVELS[name]), *flags, "--json-out", json_out)
-    with open(json_out) as f:
-        return json.load(f)
+class Progress:
+    """Each level's epoch lines, on stderr as they come, labelled with the level's name. On a
+    terminal the level's latest line is rewritten in place; elsewhere (a file, a pipe, CI) every
+    line is printed as it is."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.live = stream.isatty()
+
+    def line(self, name, text, final=False):
+        label = f"{name:<13}{text}"
+        if self.live:
+            self.stream.write("\r\033[K" + label + ("\n" if final else ""))
+        else:
+            self.stream.write(label + "\n")
+        self.stream.flush()
+
+
+class LevelRun:
+    """One level, run as its own process exactly as a user would run it, with --json-out."""
+
+    def __init__(self, name, level_flags, folder):
+        self.name, self.process = name, None
+        self.json_out = os.path.join(folder, name + ".json")
+        self.command = [sys.executable, os.path.join(HERE, LEVELS[name]), *level_flags,
+                        "--json-out", self.json_out]
+        self.errors = tempfile.TemporaryFile(mode="w+")
+
+    def run(self, progress):
+        """Show its epoch lines as they come; return its JSON report."""
+        progress.line(self.name, f"running {LEVELS[self.name]} ...")
+        self.process = subprocess.Popen(self.command, cwd=HERE, stdout=subprocess.PIPE,
+                                        stderr=self.errors, text=True, bufsize=1)
+        last = None
+        for last in self.process.stdout:
+            progress.line(self.name, last.rstrip("\n"))
+        code = self.process.wait()
+        if progress.live:
+            progress.line(self.name, (last or "").rstrip("\n"), final=True)
+        if code != 0:
+            self.errors.seek(0)
+            lines = self.errors.read().strip().splitlines()[-5:]
+            raise cli.UserError(f"{LEVELS[self.name]} failed (exit code {code}):\n  "
+                                + "\n  ".join(lines))
+        return self.report()
+
+    def report(self):
+        """Its JSON report, or None if it wrote none."""
+        try:
+            with open(self.json_out) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        """Ctrl-C for this level too (a terminal sends it to both), and wait for its JSON."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
 
 def lockstep_init(args, folder):
@@ -76,6 +137,15 @@ def max_weight_difference(weights):
             if best[1] is None or diff > best[0]:
                 best = (diff, (a, b))
     return best
+
+
+def distance_moved(init_from, weights):
+    """For each parameter, the largest |W_final - W_start| over the levels: how far training took
+    the weights whose difference between the levels is measured."""
+    with np.load(init_from) as f:
+        start = {p: f[p].astype(np.float64) for p in common.PARAM_NAMES}
+    return {p: max(float(np.max(np.abs(w[p].astype(np.float64) - start[p]))) for w in weights.values())
+            for p in common.PARAM_NAMES}
 
 
 def table(reports):
@@ -141,52 +211,72 @@ def plot(reports, path):
     plt.close(fig)
 
 
+def summarize(args, reports):
+    """What --json-out holds: the configuration, each level's report, the largest differences."""
+    return {"config": cli.config(args), "levels": reports, "differences": largest_differences(reports)}
+
+
 def main(argv=None):
-    parser = cli.make_parser(__doc__, device=True, save_weights=False)
-    parser.add_argument("--lockstep", action="store_true",
-                        help="start every level from one seeded initialisation, without "
-                             "shuffling, and report the largest difference of the final weights")
-    parser.add_argument("--plot", metavar="FILE.png",
-                        help="write the loss and accuracy curves of the levels to FILE.png")
-    args = parser.parse_args(argv)
-    cli.check_args(parser, args)
-    cli.check_output_path(parser, "--plot", args.plot)
+    args = flags.parse("compare", __doc__, argv)
     if args.data_dir:
         mnist_files.read_dir(args.data_dir)    # a bad folder is reported once, here
+    if args.device == "cuda" and set(args.levels) & set(TORCH_LEVELS):   # now, not after level 1
+        import torch
+        if not torch.cuda.is_available():
+            raise cli.UserError("--device cuda: PyTorch sees no CUDA GPU here; use --device cpu.")
 
+    progress = Progress()
     with tempfile.TemporaryDirectory() as folder:
         if args.lockstep:
             args.init_from = lockstep_init(args, folder)
             args.shuffle = False
-        flags = level_flags(args)
-        reports, weights = {}, {}
-        for name in LEVELS:
+        level_flags_ = level_flags(args)
+        reports, weights, current = {}, {}, [None]
+
+        def snapshot():                        # what Ctrl-C writes and says (machinery.interrupt)
+            done = dict(reports)
+            partial = current[0].report() if current[0] else None
+            if partial is not None and current[0].name not in done:
+                done[current[0].name] = partial
+            data = {"config": cli.config(args), "levels": done, "interrupted": True}
+            where = (f"; {LEVELS[current[0].name]} stopped after "
+                     f"{len(partial['epochs']) if partial else 0} of {args.epochs} epochs"
+                     if current[0] and current[0].name not in reports else "")
+            shutil.rmtree(folder, ignore_errors=True)   # the exit skips the with-block's cleanup
+            return (args.json_out, data,
+                    f"Interrupted: {len(reports)} of {len(args.levels)} levels completed{where}.")
+
+        interrupt.update(snapshot=snapshot, on_interrupt=lambda: current[0] and current[0].stop())
+        for name in args.levels:
             extra = ["--device", args.device] if name in TORCH_LEVELS else []
             if args.lockstep:
                 extra += ["--save-weights", os.path.join(folder, name + ".npz")]
-            reports[name] = run_level(name, flags + extra, folder)
+            current[0] = LevelRun(name, level_flags_ + extra, folder)
+            reports[name] = current[0].run(progress)
             if args.lockstep:
                 with np.load(os.path.join(folder, name + ".npz")) as f:
                     weights[name] = {p: f[p] for p in common.PARAM_NAMES}
 
-    print(table(reports))
-    differences = largest_differences(reports)
-    print(f"largest difference between levels: train loss "
-          f"{differences['train_loss']['max_difference']:.2e} (epoch "
-          f"{differences['train_loss']['epoch']}), test accuracy "
-          f"{100 * differences['test_acc']['max_difference']:.2f} points (epoch "
-          f"{differences['test_acc']['epoch']})")
-    summary = {"config": cli.config(args), "levels": reports, "differences": differences}
-    if args.lockstep:
-        diff, pair = max_weight_difference(weights)
-        print(f"lockstep ({args.dtype}): largest |dW| between the final weights of any two "
-              f"levels: {diff:.2e} ({pair[0]} vs {pair[1]})")
-        summary["max_abs_dW"] = {"value": diff, "levels": list(pair)}
-    print(seconds_line(reports))
-    if args.plot:
-        plot(reports, args.plot)
-    if args.json_out:
-        cli.write_json(args.json_out, summary)
+        print(table(reports))
+        summary = summarize(args, reports)
+        differences = summary["differences"]
+        print(f"largest difference between levels: train loss "
+              f"{differences['train_loss']['max_difference']:.2e} (epoch "
+              f"{differences['train_loss']['epoch']}), test accuracy "
+              f"{100 * differences['test_acc']['max_difference']:.2f} points (epoch "
+              f"{differences['test_acc']['epoch']})")
+        if args.lockstep:
+            diff, pair = max_weight_difference(weights)
+            moved = distance_moved(args.init_from, weights)
+            print(f"lockstep ({args.dtype}): largest |dW| between the final weights of any two "
+                  f"levels: {diff:.2e} ({pair[0]} vs {pair[1]}); training moved them by up to "
+                  f"{max(moved.values()):.3g}")
+            summary["max_abs_dW"] = {"value": diff, "levels": list(pair), "moved": moved}
+        print(seconds_line(reports))
+        if args.plot:
+            plot(reports, args.plot)
+        if args.json_out:
+            cli.write_json(args.json_out, summary)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ What it makes you write: the list of layers, and the choice of loss, optimizer a
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
 import machinery.quiet_tensorflow  # noqa: F401  (TensorFlow's C++ start-up log, off the screen)
 import keras
 

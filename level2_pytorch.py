@@ -15,10 +15,10 @@ Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from torchvision import datasets
 
 import common
 from machinery import cli, mnist_files, params_files
@@ -32,7 +32,8 @@ def load_data(data_dir, limit, dtype, device):
     # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
     if data_dir:
         train, test = mnist_files.read_dir(data_dir, torch.from_numpy)
-    else:
+    else:                                      # torchvision is needed only here (2 s to import)
+        from torchvision import datasets
         sets = [datasets.MNIST(cli.TORCHVISION_ROOT, train=train) for train in (True, False)]
         train, test = [(mnist.data, mnist.targets) for mnist in sets]
 
@@ -103,8 +104,8 @@ def train_step(model, optimizer, x, y):
 
 def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
-    n = len(x_train)
-    order = torch.randperm(n, generator=rng) if shuffle else torch.arange(n)
+    n_train = len(x_train)                     # examples in the training set
+    order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
     # The sampler hands out whole batches of indices (so batch_size=None): no per-example work.
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
@@ -113,7 +114,7 @@ def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
         loss, acc = train_step(model, optimizer, x, y)
         total_loss += loss * len(x)
         total_acc += acc * len(x)
-    return float(total_loss) / n, float(total_acc) / n
+    return float(total_loss) / n_train, float(total_acc) / n_train
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ Compared with level 2, what is gone: `nn` (layers, init, the loss), `torch.optim
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
 import torch
-from torchvision import datasets
 
 import common
 from machinery import cli, mnist_files, params_files
@@ -29,7 +29,8 @@ def load_data(data_dir, limit, dtype, device):
     # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
     if data_dir:
         train, test = mnist_files.read_dir(data_dir, torch.from_numpy)
-    else:
+    else:                                      # torchvision is needed only here (2 s to import)
+        from torchvision import datasets
         sets = [datasets.MNIST(cli.TORCHVISION_ROOT, train=train) for train in (True, False)]
         train, test = [(mnist.data, mnist.targets) for mnist in sets]
 
@@ -109,16 +110,16 @@ def train_step(params, x, y, lr):
 
 def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
-    n = len(x_train)
-    order = torch.randperm(n, generator=rng) if shuffle else torch.arange(n)
+    n_train = len(x_train)                     # examples in the training set
+    order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
     total_loss = total_acc = 0.0
-    for start in range(0, n, batch_size):
+    for start in range(0, n_train, batch_size):
         batch = order[start:start + batch_size]
         x, y = x_train[batch], y_train[batch]
         loss, acc = train_step(params, x, y, lr)
         total_loss += loss * len(x)
         total_acc += acc * len(x)
-    return float(total_loss) / n, float(total_acc) / n
+    return float(total_loss) / n_train, float(total_acc) / n_train
 
 
 # ---------------------------------------------------------------------------------------------

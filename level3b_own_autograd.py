@@ -18,6 +18,7 @@ NumPy way, as at level 4. The README's concept map shows each level in a column 
 docstring's first line.
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
 import numpy as np
 
 import common
@@ -200,16 +201,16 @@ def train_step(params, x, y, lr):
 
 def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
-    n = len(x_train)
-    order = rng.permutation(n) if shuffle else np.arange(n)
+    n_train = len(x_train)                     # examples in the training set
+    order = rng.permutation(n_train) if shuffle else np.arange(n_train)
     total_loss = total_acc = 0.0
-    for start in range(0, n, batch_size):
+    for start in range(0, n_train, batch_size):
         batch = order[start:start + batch_size]
         x, y = Tensor(x_train[batch]), Tensor(y_train[batch])   # data: no gradient wanted
         loss, acc = train_step(params, x, y, lr)
         total_loss += loss * len(x.data)
         total_acc += acc * len(x.data)
-    return float(total_loss) / n, float(total_acc) / n
+    return float(total_loss) / n_train, float(total_acc) / n_train
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def evaluate(params, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked; one BLAS thread (see README)
+    args = cli.parse_args(__doc__, argv)       # the flags, checked; BLAS threads chosen (see docs)
     rng = np.random.default_rng(args.seed)
     dtype = np.dtype(args.dtype)
 

@@ -14,6 +14,7 @@ Compared with level 3, what is gone: autograd. `loss.backward()` becomes `gradie
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
+import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
 import numpy as np
 
 import common
@@ -116,16 +117,16 @@ def train_step(params, x, y, lr):
 
 def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
-    n = len(x_train)
-    order = rng.permutation(n) if shuffle else np.arange(n)
+    n_train = len(x_train)                     # examples in the training set
+    order = rng.permutation(n_train) if shuffle else np.arange(n_train)
     total_loss = total_acc = 0.0
-    for start in range(0, n, batch_size):
+    for start in range(0, n_train, batch_size):
         batch = order[start:start + batch_size]
         x, y = x_train[batch], y_train[batch]
         loss, acc = train_step(params, x, y, lr)
         total_loss += loss * len(x)
         total_acc += acc * len(x)
-    return float(total_loss) / n, float(total_acc) / n
+    return float(total_loss) / n_train, float(total_acc) / n_train
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def evaluate(params, x, y):
 # 6. Main
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked; one BLAS thread (see README)
+    args = cli.parse_args(__doc__, argv)       # the flags, checked; BLAS threads chosen (see docs)
     rng = np.random.default_rng(args.seed)
     dtype = np.dtype(args.dtype)
 

@@ -5,7 +5,7 @@ loss L, the backward pass dL/dz2 ... dL/db1, and the update theta <- theta - lr 
 script takes that one step at every level, from the same start on the same batch, and prints
 each quantity as each level computed it, then the largest difference between the levels:
 
-    python one_step.py --data-dir ../shared/mnist
+    python one_step.py --data-dir PATH/TO/MNIST
 
 The start is one seeded Glorot-normal draw (level 4's init_params, as compare.py --lockstep
 uses); the batch is the first B training examples, loaded by each level's own load_data().
@@ -405,14 +405,19 @@ def analyse(args, x, results):
     """The JSON report's "quantities": for each, its shape, which levels show it (and why the
     others do not), each level's norm, and the largest difference between the levels."""
     quantities = {}
+    pixel = int(np.argmax(x.sum(axis=0)))              # the batch's brightest pixel
     for q in QUANTITIES:
         shape = shape_of(q, len(x), args.hidden)
         values = {name: r[q.key] for name, r in results.items() if q.key in r}
         for name, value in values.items():
             assert value.shape == shape, (name, q.key, value.shape, shape)
         diff, pair = largest_difference(values)
+        index = where_shown(shape, pixel)
         quantities[q.key] = {
             "formula": q.formula, "shape": list(shape), "levels": list(values),
+            "shown": index_text(index) if index else "",
+            "entries": {name: np.atleast_1d(np.asarray(v, dtype=np.float64)[index]).tolist()
+                        for name, v in values.items()},
             "hidden": {name: LEVELS[name].hidden.get(q.key, "not computed")
                        for name in results if q.key not in results[name]},
             "norm": {name: float(np.linalg.norm(v.astype(np.float64)))

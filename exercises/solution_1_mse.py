@@ -10,7 +10,7 @@ With cross-entropy the sigmoid's derivative a (1 - a) cancelled; with MSE it sta
 that is confidently wrong (a near 1 where y = 0) has a (1 - a) near 0, so its gradient is tiny
 and it learns slowly. This script measures how slowly:
 
-    python exercises/solution_1_mse.py --data-dir ../shared/mnist
+    python exercises/solution_1_mse.py --data-dir PATH/TO/MNIST
 """
 
 import os

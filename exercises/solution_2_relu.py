@@ -11,7 +11,7 @@ Glorot's Var(W) = 2 / (fan_in + fan_out) is a compromise between forward and bac
 half of its inputs, so E[h^2] = Var(z_previous) / 2, and He's Var(W) = 2 / fan_in makes up for
 the lost half. Drawn like Keras's he_normal: the same truncated normal, another scale.
 
-    python exercises/solution_2_relu.py --data-dir ../shared/mnist
+    python exercises/solution_2_relu.py --data-dir PATH/TO/MNIST
 """
 
 import math

@@ -12,8 +12,8 @@ Keras's sigmoid leaves its input z2 on its output (a._keras_logits), and the cro
 finding it, computes softmax cross-entropy of z2 - the loss above, silently, with no warning.
 So the model is trained as a softmax classifier while it still outputs ten sigmoids.
 
-    python exercises/solution_3_softmax.py --data-dir ../shared/mnist              # level 4
-    python exercises/solution_3_softmax.py --data-dir ../shared/mnist --keras-trap # level 1
+    python exercises/solution_3_softmax.py --data-dir PATH/TO/MNIST              # level 4
+    python exercises/solution_3_softmax.py --data-dir PATH/TO/MNIST --keras-trap # level 1
 """
 
 import os

@@ -10,7 +10,7 @@ so SGD with learning rate lr / 10 on L_sum takes exactly the steps of lr on L:
     theta - (lr / 10) (10 dL/dtheta) = theta - lr dL/dtheta.
 From the same start on the same batches the weights stay the same (lockstep, float64).
 
-    python exercises/solution_4_sum.py --data-dir ../shared/mnist
+    python exercises/solution_4_sum.py --data-dir PATH/TO/MNIST
 """
 
 import os

@@ -16,7 +16,7 @@ One catch, found by this lockstep: Keras 3 (TensorFlow backend) applies ops.cast
 even in float64. Levels 2 to 4 here use that same number, float(np.float32(mu)); with mu = 0.9
 exactly they differ from Keras by about 5e-8 after two epochs, not 1e-16.
 
-    python exercises/solution_5_momentum.py --data-dir ../shared/mnist
+    python exercises/solution_5_momentum.py --data-dir PATH/TO/MNIST
 
 trains all four levels from one start on the batches in dataset order (Keras in a process of its
 own) and prints the largest weight difference between level 4 and each of the others.

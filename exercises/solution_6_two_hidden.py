@@ -13,7 +13,7 @@ things, from dL/dz_l down:
 starting from dL/dz3 = (a - y) / (10 B) at the top, as in level 4. Level 4's gradients() is this
 loop unrolled for two layers.
 
-    python exercises/solution_6_two_hidden.py --data-dir ../shared/mnist
+    python exercises/solution_6_two_hidden.py --data-dir PATH/TO/MNIST
 """
 
 import os

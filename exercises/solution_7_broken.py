@@ -11,7 +11,7 @@ of guessing: a learning curve that goes up does not tell you that a gradient is 
 finite-difference check does, and it says where: W2 and b2 come out right (their gradients are
 computed above the mistake), W1 and b1 wrong, with relative errors near 1, not near 1e-9.
 
-    python exercises/solution_7_broken.py --data-dir ../shared/mnist
+    python exercises/solution_7_broken.py --data-dir PATH/TO/MNIST
 """
 
 import os

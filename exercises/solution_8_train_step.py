@@ -11,7 +11,7 @@ fit() - batching, epochs, callbacks, validation - and makes the step yours, in l
 
 From the same start, on the same batches, in float64, it gives fit()'s own weights.
 
-    python exercises/solution_8_train_step.py --data-dir ../shared/mnist
+    python exercises/solution_8_train_step.py --data-dir PATH/TO/MNIST
 
 trains level 1 twice from one start - with fit()'s own step and with this one - and prints the
 largest weight difference.

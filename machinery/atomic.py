@@ -6,15 +6,25 @@ nothing. (A rename within one folder replaces the file in one step.)
 """
 
 import contextlib
+import json
 import os
 import tempfile
 
+from machinery import interrupt
 from machinery.errors import UserError
 
 
 @contextlib.contextmanager
 def replace(path, mode="wb"):
-    """A file object to write to; on success it becomes `path`, on any failure it is removed."""
+    """A file object to write to; on success it becomes `path`, on any failure it is removed.
+    A Ctrl-C meanwhile takes effect once the file is complete (machinery.interrupt)."""
+    with interrupt.hold():
+        with _replace(path, mode) as f:
+            yield f
+
+
+@contextlib.contextmanager
+def _replace(path, mode):
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
@@ -38,3 +48,10 @@ def replace(path, mode="wb"):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def write_json(path, data):
+    """Write `data` as indented JSON, whole or not at all."""
+    with replace(path, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")

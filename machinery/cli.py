@@ -10,7 +10,6 @@ is started by run(main). Between them they make sure that:
   and a non-zero exit code, never a traceback.
 """
 
-import argparse
 import json
 import math
 import os
@@ -25,130 +24,13 @@ except ImportError:
     resource = None
 
 import common
-from machinery import atomic, mnist_files
+from machinery import atomic, interrupt, mnist_files
 from machinery.errors import Diverged, UserError
+from machinery.flags import (INT_MAX, SEED_MAX, check_args, check_output_path, config, gib,  # noqa: F401
+                             make_parser, memory_needed, memory_total, positive_float, positive_int,
+                             seed_int)
 
-INT_MAX = 2**31 - 1          # the frameworks index with 32-bit or 64-bit integers; stay well inside
-SEED_MAX = 2**32 - 1         # what every framework's seed accepts
 TORCHVISION_ROOT = os.path.join(os.path.expanduser("~"), ".cache", "torchvision")
-
-
-# ---------------------------------------------------------------------------------------------
-# The flags
-# ---------------------------------------------------------------------------------------------
-def _number(kind, low, high=None, what="positive"):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}"
-                                             "number") from None
-        if not math.isfinite(value) or value < low or value == 0 and what == "positive":
-            raise argparse.ArgumentTypeError(f"must be a {what} {'whole ' if kind is int else ''}"
-                                             f"number, got {text}")
-        if high is not None and value > high:
-            raise argparse.ArgumentTypeError(f"must be at most {high}, got {text}")
-        return value
-    return parse
-
-
-positive_int = _number(int, 1, INT_MAX)
-positive_float = _number(float, 0)
-seed_int = _number(int, 0, SEED_MAX, what="non-negative")
-
-
-def make_parser(description, device=False, save_weights=True):
-    """The flags every level understands; `device` adds --device (the PyTorch levels)."""
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add = parser.add_argument
-    add("--epochs", type=positive_int, default=common.EPOCHS, metavar="N",
-        help="passes over the training set (default: %(default)s)")
-    add("--batch-size", type=positive_int, default=common.BATCH_SIZE, metavar="B",
-        help="examples per SGD step (default: %(default)s)")
-    add("--lr", type=positive_float, default=common.LR, metavar="LR",
-        help="SGD learning rate (default: %(default)s)")
-    add("--hidden", type=positive_int, default=common.HIDDEN, metavar="H",
-        help="tanh units in the hidden layer (default: %(default)s)")
-    add("--seed", type=seed_int, default=common.SEED, metavar="S",
-        help="random seed for the initial weights and the shuffling, 0 to 2**32 - 1 "
-             "(default: %(default)s)")
-    add("--data-dir", metavar="DIR", default=os.environ.get("MNIST_DIR") or None,
-        help="read the four MNIST .gz files from DIR instead of the framework's own download "
-             "(default: $MNIST_DIR if set)")
-    add("--limit", type=positive_int, metavar="N",
-        help="use only the first N training and the first N test examples")
-    add("--json-out", metavar="FILE", help="write the configuration and per-epoch results as JSON")
-    add("--init-from", metavar="FILE.npz",
-        help="start from the parameters W1 (784xH), b1 (H), W2 (Hx10), b2 (10) in this file "
-             "instead of a random draw")
-    if save_weights:
-        add("--save-weights", metavar="FILE.npz",
-            help="write the final W1, b1, W2, b2 to this file (same layout as --init-from)")
-    add("--no-shuffle", dest="shuffle", action="store_false",
-        help="train on the batches in dataset order instead of reshuffling every epoch")
-    add("--dtype", choices=("float32", "float64"), default=common.DTYPE,
-        help="precision of the parameters, the data and the arithmetic (default: %(default)s)")
-    if device:
-        add("--device", choices=("auto", "cpu", "cuda"), default="auto",
-            help="where to compute: auto picks cuda when a GPU is available (default: auto)")
-    return parser
-
-
-def check_output_path(parser, flag, path):
-    """Reject, before any training, an output path that cannot be written."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        parser.error(f"{flag} {path} is a folder; give a file name")
-    if not os.path.isdir(folder):
-        parser.error(f"{flag} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        parser.error(f"{flag} {path} cannot be written (permission denied)")
-
-
-def memory_needed(args):
-    """A lower bound, in bytes, of what a run needs: the parameters and their gradients, and z1
-    and h for the larger of the test set and a batch (every level evaluates the test set)."""
-    itemsize = np.dtype(args.dtype).itemsize
-    n_params = sum(math.prod(s) for s in common.param_shapes(args.hidden).values())
-    rows = max(min(args.limit or 10_000, 10_000), min(args.batch_size, args.limit or 60_000))
-    return itemsize * (2 * n_params + 2 * rows * args.hidden)
-
-
-def memory_total():
-    """This machine's physical memory in bytes (None where it cannot be read)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def gib(n):
-    return f"{n / 2**30:.1f} GiB"
-
-
-def check_args(parser, args):
-    """What can be checked once all flags are known, before any work is done."""
-    check_output_path(parser, "--json-out", args.json_out)
-    check_output_path(parser, "--save-weights", getattr(args, "save_weights", None))
-    if args.init_from is not None and os.path.isdir(args.init_from):
-        parser.error(f"--init-from {args.init_from} is a folder; give an .npz file")
-    if args.init_from is not None and not os.path.isfile(args.init_from):
-        parser.error(f"--init-from {args.init_from}: no such file")
-    info = np.finfo(args.dtype)
-    if args.lr > info.max:
-        parser.error(f"argument --lr: {args.lr:g} is beyond the largest {args.dtype} "
-                     f"({info.max:.4g}); use a smaller learning rate")
-    if args.lr < info.tiny:
-        parser.error(f"argument --lr: {args.lr:g} is below the smallest normal {args.dtype} "
-                     f"({info.tiny:.4g}): the updates would round to nothing")
-    total, needed = memory_total(), memory_needed(args)
-    if total is not None and needed > total:
-        parser.error(f"argument --hidden: a model with --hidden {args.hidden} in {args.dtype} "
-                     f"needs at least {gib(needed)} of memory (its parameters, their gradients "
-                     f"and one layer's activations); this machine has {gib(total)}")
 
 
 # Set by parse_args(), so that run() can say what an out-of-memory run had asked for.
@@ -169,7 +51,7 @@ def parse_args(description, argv=None, framework="numpy"):
         elif args.device == "cuda" and not torch.cuda.is_available():
             raise UserError("--device cuda: PyTorch sees no CUDA GPU here; use --device cpu.")
     if framework == "numpy":
-        limit_blas_threads()
+        args.blas_threads = limit_blas_threads(args)
     if args.data_dir is None and framework == "keras":
         mnist_files.prefetch_keras()
     if args.data_dir is None and framework == "torch":
@@ -177,30 +59,115 @@ def parse_args(description, argv=None, framework="numpy"):
     return args
 
 
+write_json = atomic.write_json
 BLAS_THREADS_VARIABLE = "LEVELS_BLAS_THREADS"
+MEASURE_SECONDS = 0.12          # the most the choice of threads may spend measuring
 
 
-def limit_blas_threads():
-    """One BLAS thread for the NumPy levels, unless $LEVELS_BLAS_THREADS says otherwise ("all": no
-    limit). Their matrix products, 32 rows at a time, are too small to share between threads:
-    handing half of x^T dz1 (784 x 32 by 32 x 128) to a second thread costs more than it saves,
-    and far more when that thread's core is busy (measured in the README's section "Speed")."""
-    from threadpoolctl import threadpool_limits
-    wanted = os.environ.get(BLAS_THREADS_VARIABLE, "1")
-    if wanted != "all":
-        threadpool_limits(limits=int(wanted), user_api="blas")
+def limit_blas_threads(args=None):
+    """The NumPy levels' BLAS threads: one, or all of them, whichever does this run's matrix
+    products faster on this machine. Measured in a fraction of a second the first time a run of
+    these sizes starts on a machine, and remembered (CHOICES_FILE), because the choice also
+    changes the last bits of float32 results: every later run then makes the same choice, and the
+    same --seed gives the very same numbers. $LEVELS_BLAS_THREADS overrides the choice: a number,
+    or "all". Returns what was chosen and why.
+
+    Why measure: at batch 32 a product such as x^T dz1 (784 x 32 by 32 x 128) is so small that
+    handing half of it to a second thread may cost more than it saves. Whether it does depends on
+    the CPU and on OpenBLAS's kernel for it: one thread was faster on an Intel Xeon VM, all
+    threads on an AMD EPYC VM (docs/speed.md)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    wanted = os.environ.get(BLAS_THREADS_VARIABLE)
+    if wanted:
+        if wanted != "all":
+            threadpool_limits(limits=int(wanted), user_api="blas")
+        return f"{wanted} (set by ${BLAS_THREADS_VARIABLE})"
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    available = max([p["num_threads"] for p in blas] or [1])
+    if available <= 1:
+        return "1 (this machine's BLAS has one thread)"
+    batch = min(args.batch_size, args.limit or 60_000) if args else common.BATCH_SIZE
+    hidden, dtype = (args.hidden, args.dtype) if args else (common.HIDDEN, common.DTYPE)
+    key = " | ".join([cpu_model(), *(f"{p['internal_api']} {p['version']} {p['architecture']}"
+                                      for p in blas), f"{available} threads",
+                      f"batch {batch}, hidden {hidden}, {dtype}"])
+    choices = read_choices()
+    remembered = key in choices
+    if not remembered:
+        seconds = measure_blas_threads(batch, hidden, dtype, threadpool_limits)
+        one, every = seconds[1], seconds[None]
+        choices[key] = {"threads": "1" if one <= every else "all",
+                        "ms_one": round(1e3 * one, 3), "ms_all": round(1e3 * every, 3)}
+        write_choices(choices)
+    choice = choices[key]
+    if choice["threads"] == "1":
+        threadpool_limits(limits=1, user_api="blas")
+    return (f"{choice['threads']} ({'measured earlier on this machine' if remembered else 'measured'}"
+            f": {choice['ms_one']:.2f} ms per step on 1 thread, {choice['ms_all']:.2f} ms on all "
+            f"{available})")
 
 
-def config(args):
-    """Every setting of a run, for the JSON report."""
-    return {k: v for k, v in vars(args).items() if k not in ("json_out", "save_weights")}
+CHOICES_FILE = os.path.join(os.path.expanduser("~"), ".cache", "mnist-levels", "blas-threads.json")
 
 
-def write_json(path, data):
-    """Write `data` as indented JSON, whole or not at all."""
-    with atomic.replace(path, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
+def read_choices():
+    try:
+        with open(CHOICES_FILE) as f:
+            choices = json.load(f)
+        return choices if isinstance(choices, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_choices(choices):
+    """Remember the choices; where the cache folder cannot be written, the next run measures again."""
+    try:
+        os.makedirs(os.path.dirname(CHOICES_FILE), exist_ok=True)
+        write_json(CHOICES_FILE, choices)
+    except (OSError, UserError):
+        pass
+
+
+def cpu_model():
+    """The CPU's model name, as /proc/cpuinfo (Linux) gives it, else what platform knows."""
+    import platform
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def measure_blas_threads(batch, hidden, dtype, threadpool_limits):
+    """Median seconds of one training step's matrix products, at this run's sizes, on one BLAS
+    thread (key 1) and on all of them (key None), measured in turns."""
+    rng = np.random.default_rng(0)
+    x, w1, dz1 = (rng.standard_normal(s).astype(dtype) for s in
+                  ((batch, common.N_INPUTS), (common.N_INPUTS, hidden), (batch, hidden)))
+    w2, dz2 = (rng.standard_normal(s).astype(dtype) for s in
+               ((hidden, common.N_OUTPUTS), (batch, common.N_OUTPUTS)))
+
+    def step():                                 # the products of forward() and gradients()
+        x @ w1, dz1 @ w2, dz1.T @ dz2, dz2 @ w2.T, x.T @ dz1
+
+    times = {1: [], None: []}
+    deadline = time.perf_counter() + MEASURE_SECONDS
+    for turn in range(12):
+        for limit in times:
+            with threadpool_limits(limits=limit, user_api="blas"):
+                step()                          # once untimed: threads woken, caches warm
+                start = time.perf_counter()
+                for _ in range(3):
+                    step()
+                times[limit].append((time.perf_counter() - start) / 3)
+        if turn >= 2 and time.perf_counter() > deadline:
+            break
+    return {limit: float(np.median(t)) for limit, t in times.items()}
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,8 +188,9 @@ class Report:
     and accuracy are computed on the test set after the epoch. The seconds of an epoch are those
     since the previous epoch's line (or since training started), so they cover both.
 
-    Used as a context manager around the training loop: on Ctrl-C it says how far training
-    got and exits with code 130; in every case it writes the epochs so far to --json-out.
+    Used as a context manager around the training loop: in every case it writes the epochs so
+    far to --json-out. On Ctrl-C (machinery.interrupt) it says how far training got and exits
+    with code 130.
     """
 
     def __init__(self, script, args):
@@ -232,7 +200,15 @@ class Report:
 
     def __enter__(self):
         self.start = time.perf_counter()
+        interrupt.update(snapshot=self.snapshot)
         return self
+
+    def snapshot(self):
+        """--json-out's path, its contents so far, and the line that says how far training got."""
+        return (self.args.json_out,
+                {"level": self.level, "config": config(self.args), "epochs": list(self.epochs)},
+                f"Interrupted: {len(self.epochs)} of {self.args.epochs} epochs completed "
+                "(their lines are above).")
 
     def epoch(self, train_loss, train_acc, test_loss, test_acc):
         now = time.perf_counter()
@@ -240,22 +216,22 @@ class Report:
                "train_acc": float(train_acc), "test_loss": float(test_loss),
                "test_acc": float(test_acc), "seconds": now - self.start}
         self.start = now
-        self.epochs.append(row)
-        print(common.format_epoch(row["epoch"], self.args.epochs, row["train_loss"],
-                                  row["train_acc"], row["test_loss"], row["test_acc"],
-                                  row["seconds"]), flush=True)
+        with interrupt.hold():                 # a Ctrl-C now finds the line and the JSON agreeing
+            print(common.format_epoch(row["epoch"], self.args.epochs, row["train_loss"],
+                                      row["train_acc"], row["test_loss"], row["test_acc"],
+                                      row["seconds"]), flush=True)
+            self.epochs.append(row)
         finite = math.isfinite(row["train_loss"]) and math.isfinite(row["test_loss"])
         if not finite or row["train_loss"] > DIVERGED_LOSS:
             raise Diverged(diverged_message(row["epoch"], row["train_loss"] if finite else None,
                                             self.args.lr))
 
     def __exit__(self, kind, error, tb):
-        if self.args.json_out:
-            write_json(self.args.json_out, {"level": self.level, "config": config(self.args),
-                                            "epochs": self.epochs})
-        if kind is KeyboardInterrupt:
-            print(f"Interrupted: {len(self.epochs)} of {self.args.epochs} epochs completed "
-                  "(their lines are above).", file=sys.stderr, flush=True)
+        path, data, message = self.snapshot()
+        if path:
+            write_json(path, data)
+        if kind is KeyboardInterrupt:          # only where machinery.interrupt is not installed
+            print(message, file=sys.stderr, flush=True)
             raise SystemExit(130)
         return False
 

@@ -80,10 +80,24 @@ def check_mnist(x_train, y_train, x_test, y_test):
                             "digit labels must be 0-9.")
 
 
-def read_dir(data_dir, convert=None):
+# Arrays read by machinery.startup before the framework loaded, for the level's first read.
+_kept = {}
+
+
+def read_dir(data_dir, convert=None, keep=False):
     """((train images, train labels), (test images, test labels)) from a folder, checked, as
     keras.datasets.mnist.load_data() returns them: uint8 arrays, images N x 28 x 28, labels N.
-    `convert` (torch.from_numpy, say) is applied to each array."""
+    `convert` (torch.from_numpy, say) is applied to each array. With `keep`, the arrays are also
+    kept for the next call with the same folder, which then reads nothing."""
+    key = os.path.abspath(data_dir)
+    arrays = _kept.pop(key, None) or _read_dir(data_dir)
+    if keep:
+        _kept[key] = arrays
+    arrays = [convert(a) if convert else a for a in arrays]
+    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
+
+
+def _read_dir(data_dir):
     if os.path.exists(data_dir) and not os.path.isdir(data_dir):
         raise DataError(f"--data-dir {data_dir} is a file, not a folder. {HINT}")
     if not os.path.isdir(data_dir):
@@ -98,8 +112,7 @@ def read_dir(data_dir, convert=None):
             raise DataError(f"{FILES[key]} holds a {array.ndim}-dimensional array; "
                             f"expected {want} dimensions.")
     check_mnist(*arrays)
-    arrays = [convert(a) if convert else a for a in arrays]
-    return (arrays[0], arrays[1]), (arrays[2], arrays[3])
+    return arrays
 
 
 CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "mnist-idx")

@@ -76,8 +76,24 @@ def offline_env(home):
     return env
 
 
-def run_script(script, *args, home, timeout=600):
-    """Run a script from the shell, as a user would, offline and with an empty home."""
+def run_script(script, *args, home, timeout=600, env=None):
+    """Run a script from the shell, as a user would, offline and with an empty home; `env` adds
+    to that environment."""
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
-                          cwd=ROOT, env=offline_env(home), capture_output=True, text=True,
-                          timeout=timeout)
+                          cwd=ROOT, env={**offline_env(home), **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# The slowest tests first, so that the workers (pytest-xdist) finish together rather than one
+# waiting on a long test picked up last.
+SLOW_FIRST = ["test_lockstep_on_real_mnist", "test_bench", "test_real_mnist", "test_lockstep",
+              "test_saturated", "test_compare_", "test_level_trains", "test_loaders",
+              "test_one_step.py", "test_ctrl_c", "test_exercise_5_keras", "test_exercise_8",
+              "test_exercise_3_keras", "test_out_of_memory"]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        return next((i for i, word in enumerate(SLOW_FIRST) if word in item.nodeid),
+                    len(SLOW_FIRST))
+    items.sort(key=rank)

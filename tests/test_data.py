@@ -31,34 +31,36 @@ def test_read_mnist_dir(tmp_path):
 
 
 # Each level's own load_data(), run in a process of its own (TensorFlow and PyTorch are not
-# meant to share one process), saving what it returns for the test to compare.
+# meant to share one process), for both dtypes, saving what it returns for the test to compare.
 LOADERS = {
-    "keras": "import level1_keras as m; r = m.load_data(d, 1000, dtype)",
-    "pytorch": "import torch, level2_pytorch as m; r = m.load_data(d, 1000, "
-               "getattr(torch, dtype), 'cpu')",
-    "autograd": "import torch, level3_autograd as m; r = m.load_data(d, 1000, "
-                "getattr(torch, dtype), 'cpu')",
+    "keras": "import level1_keras as m; load = lambda dtype: m.load_data(d, 1000, dtype)",
+    "pytorch": "import torch, level2_pytorch as m; "
+               "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype), 'cpu')",
+    "autograd": "import torch, level3_autograd as m; "
+                "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype), 'cpu')",
     "own_autograd": "import numpy, level3b_own_autograd as m; "
-                    "r = m.load_data(d, 1000, numpy.dtype(dtype))",
-    "numpy": "import numpy, level4_numpy as m; r = m.load_data(d, 1000, numpy.dtype(dtype))",
+                    "load = lambda dtype: m.load_data(d, 1000, numpy.dtype(dtype))",
+    "numpy": "import numpy, level4_numpy as m; "
+             "load = lambda dtype: m.load_data(d, 1000, numpy.dtype(dtype))",
 }
-SAVE = ("; import numpy as np; (a, b), (c, e) = r; "
-        "np.savez(out, *[np.asarray(t.numpy() if hasattr(t, 'numpy') else t) for t in (a, b, c, e)])")
+SAVE = ("\nimport numpy as np\nfor dtype in ('float32', 'float64'):\n"
+        "    (a, b), (c, e) = load(dtype)\n"
+        "    np.savez(out + '-' + dtype + '.npz', "
+        "*[np.asarray(t.numpy() if hasattr(t, 'numpy') else t) for t in (a, b, c, e)])\n")
 
 
 @pytest.fixture(scope="module")
 def loaded(mnist_dir, tmp_path_factory):
     folder = tmp_path_factory.mktemp("loaded")
-    out = {}
-    for dtype in ("float32", "float64"):
-        out[dtype] = {}
-        for name, code in LOADERS.items():
-            path = folder / f"{name}-{dtype}.npz"
-            program = f"d, dtype, out = {mnist_dir!r}, {dtype!r}, {str(path)!r}; " + code + SAVE
-            done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
-                                  text=True, env=offline_env(folder))
-            assert done.returncode == 0, done.stderr
-            with np.load(path) as f:
+    out = {"float32": {}, "float64": {}}
+    for name, code in LOADERS.items():
+        path = str(folder / name)
+        program = f"d, out = {mnist_dir!r}, {path!r}; " + code + SAVE
+        done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
+                              text=True, env=offline_env(folder))
+        assert done.returncode == 0, done.stderr
+        for dtype in out:
+            with np.load(f"{path}-{dtype}.npz") as f:
                 out[dtype][name] = tuple(f[f"arr_{i}"] for i in range(4))
     return out
 

@@ -42,10 +42,10 @@ def check_lockstep(start, weights, dtype):
             assert diff <= TOLERANCE[dtype], (a, b, name, diff)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_lockstep_on_test_data(mnist_dir, tmp_path, dtype):
-    start, weights = lockstep_weights(mnist_dir, dtype, tmp_path)
-    check_lockstep(start, weights, dtype)
+def test_lockstep_on_test_data_float32(mnist_dir, tmp_path):
+    """In float64, compare.py --lockstep below checks the same on the same setting."""
+    start, weights = lockstep_weights(mnist_dir, "float32", tmp_path)
+    check_lockstep(start, weights, "float32")
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -66,23 +66,14 @@ def test_compare_lockstep_table_json_and_plot(mnist_dir, tmp_path):
     assert "lockstep (float64): largest |dW|" in lines[5]
     report = json.loads(out.read_text())
     assert set(report["levels"]) == {"keras", "pytorch", "autograd", "own_autograd", "numpy"}
-    assert report["max_abs_dW"]["value"] <= 1e-8
+    assert report["max_abs_dW"]["value"] <= TOLERANCE["float64"]     # every level moved the same
+    moved = report["max_abs_dW"]["moved"]                            # ... and a long way
+    assert set(moved) == set(common.PARAM_NAMES) and min(moved.values()) > 1e-2, moved
+    assert f"training moved them by up to {max(moved.values()):.3g}" in lines[5]
     assert report["differences"]["train_loss"]["max_difference"] <= 1e-8
     losses = [r["epochs"][0]["train_loss"] for r in report["levels"].values()]
     assert f"{losses[0]:.5f}" in lines[2]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
-
-
-def test_compare_natural_runs_differ_a_little(mnist_dir, tmp_path):
-    out = tmp_path / "compare.json"
-    done = run_script("compare.py", "--data-dir", mnist_dir, "--limit", 600, "--epochs", 2,
-                      "--hidden", 32, "--json-out", out, home=tmp_path)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(out.read_text())
-    assert "max_abs_dW" not in report
-    accs = [r["epochs"][-1]["test_acc"] for r in report["levels"].values()]
-    assert min(accs) > 0.8
-    assert 0 < report["differences"]["train_loss"]["max_difference"] < 0.05
 
 
 def test_saturated_wrong_start_is_the_same_model_everywhere(mnist_dir, tmp_path):

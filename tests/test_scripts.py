@@ -2,23 +2,38 @@
 
 import json
 import os
+import re
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from conftest import EPOCH_LINE, LEVELS, run_script
+from conftest import EPOCH_LINE, LEVELS, ROOT, offline_env, run_script
 
 
 @pytest.mark.parametrize("script", LEVELS)
-def test_level_trains_and_reports(script, mnist_dir, tmp_path):
-    out = tmp_path / "run.json"
-    done = run_script(script, "--data-dir", mnist_dir, "--limit", 600, "--epochs", 4,
-                      "--hidden", 32, "--lr", 0.5, "--json-out", out, home=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""                   # no console noise
+def test_level_trains_reports_repeats_and_replaces_old_files(script, mnist_dir, tmp_path):
+    """Three runs of the level: the epoch lines and the JSON of a run that learns, written over
+    old files of the user's, whole; the very same numbers again for the same --seed; others for
+    another seed."""
+    def run(seed, name):
+        out, weights = tmp_path / f"{name}.json", tmp_path / f"{name}.npz"
+        out.write_bytes(b"old")                          # files of the user's, to be replaced
+        weights.write_bytes(b"old")
+        done = run_script(script, "--data-dir", mnist_dir, "--limit", 600, "--epochs", 4,
+                          "--hidden", 32, "--lr", 0.5, "--seed", seed, "--json-out", out,
+                          "--save-weights", weights, home=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""                         # no console noise
+        with np.load(weights) as f:                      # replaced whole
+            assert f["W1"].shape == (784, 32) and f["b2"].shape == (10,)
+        return done, json.loads(out.read_text())
+
+    done, report = run(3, "first")
     lines = EPOCH_LINE.findall(done.stdout)
     assert len(lines) == 4 and done.stdout.splitlines() == lines
     assert lines[0].startswith("epoch 1/4") and lines[3].startswith("epoch 4/4")
-    report = json.loads(out.read_text())
     assert report["level"] == script[:-3]
     assert report["config"]["epochs"] == 4 and report["config"]["hidden"] == 32
     assert report["config"]["lr"] == 0.5 and report["config"]["limit"] == 600
@@ -32,6 +47,13 @@ def test_level_trains_and_reports(script, mnist_dir, tmp_path):
     for e, line in zip(epochs, lines):                            # the line shows the JSON's numbers
         assert f"train loss {e['train_loss']:.4f}" in line
         assert f"test acc {100 * e['test_acc']:6.2f}%" in line
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".part")]
+
+    def numbers(report):
+        return [(e["train_loss"], e["test_loss"]) for e in report["epochs"]]
+
+    assert numbers(run(3, "again")[1]) == numbers(report)        # same seed: the very same numbers
+    assert numbers(run(4, "other")[1]) != numbers(report)        # another seed: another draw and order
 
 
 @pytest.mark.parametrize("script", LEVELS)
@@ -61,13 +83,19 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
                       "--hidden", 16, "--json-out", out, home=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    rows = {line.split()[0]: line.split()[1:] for line in lines[3:]}
-    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy",
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:-1]}
+    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy", "numpy-1thread",
                          "numpy-allthreads", "bound", "bound-1thread"}
     assert f"{os.cpu_count()} CPUs" in lines[0] and "NumPy" in lines[0]
     report = json.loads(out.read_text())
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
-    assert report["bound_one_thread"] > 0 and f"{report['bound_one_thread']:.3f}" in lines[-1]
+    assert report["bound_one_thread"] > 0 and f"{report['bound_one_thread']:.3f}" in lines[-2]
+    choice = report["blas_threads"]                 # level 4's choice of threads, said and kept
+    assert lines[-1] == choice["line"] and lines[-1].startswith("level 4 chose ")
+    assert choice["chosen"].split()[0] in ("1", "all") and "measured" in choice["chosen"]
+    assert choice["better"] in ("numpy-1thread", "numpy-allthreads")
+    assert report["levels"]["numpy-1thread"]["blas_threads"].startswith("1 (set by")
+    assert report["levels"]["numpy-allthreads"]["blas_threads"].startswith("all (set by")
     assert report["machine"]["cpu"] in lines[0]
     assert report["machine"]["blas"] and report["machine"]["blas"][0]["num_threads"] >= 1
     fastest = min(r["epoch"] for r in report["levels"].values())
@@ -78,15 +106,46 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
         assert f"{r['epoch']:.2f}" in " ".join(rows[name])
 
 
-@pytest.mark.parametrize("script", LEVELS)
-def test_seed_makes_runs_repeatable(script, mnist_dir, tmp_path):
-    def losses(seed, name):
-        out = tmp_path / name
-        done = run_script(script, "--data-dir", mnist_dir, "--limit", 300, "--epochs", 2,
-                          "--hidden", 16, "--seed", seed, "--json-out", out, home=tmp_path)
-        assert done.returncode == 0, done.stderr
-        return [(e["train_loss"], e["test_loss"]) for e in json.loads(out.read_text())["epochs"]]
+@pytest.mark.parametrize("script", ["level3b_own_autograd.py", "level4_numpy.py"])
+def test_numpy_levels_choose_their_blas_threads_and_the_override_wins(script, mnist_dir, tmp_path):
+    def threads(**env):
+        out = tmp_path / "run.json"
+        done = run_script(script, "--data-dir", mnist_dir, "--limit", 100, "--epochs", 1,
+                          "--hidden", 16, "--json-out", out, home=tmp_path, env=env)
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        return json.loads(out.read_text())["config"]["blas_threads"]
 
-    first = losses(3, "a.json")
-    assert losses(3, "b.json") == first          # same seed: the very same numbers
-    assert losses(4, "c.json") != first          # another seed: another draw and order
+    chosen = threads()                                    # measured, and the measurement reported
+    measured = r"(1|all) \(measured{}: \d+\.\d\d ms per step on 1 thread, \d+\.\d\d ms on all \d+\)"
+    assert re.fullmatch(measured.format(""), chosen), chosen
+    again = threads()                                     # remembered: the same choice, same numbers
+    assert re.fullmatch(measured.format(" earlier on this machine"), again), again
+    assert again.split(" (")[0] == chosen.split(" (")[0] and again.split(":")[1] == chosen.split(":")[1]
+    assert threads(LEVELS_BLAS_THREADS="1") == "1 (set by $LEVELS_BLAS_THREADS)"
+    assert threads(LEVELS_BLAS_THREADS="all") == "all (set by $LEVELS_BLAS_THREADS)"
+
+
+def test_compare_natural_runs_show_their_epochs_as_they_come_and_differ_a_little(mnist_dir,
+                                                                                tmp_path):
+    """Captured (not a terminal): plain lines, no carriage returns, every level's epochs before
+    the final table. Run naturally, each with its own draw and order, the levels all learn and
+    differ a little."""
+    out = tmp_path / "compare.json"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "compare.py"), "--data-dir",
+                           str(mnist_dir), "--limit", "600", "--epochs", "2", "--hidden", "32",
+                           "--json-out", str(out)],
+                          cwd=ROOT, env=offline_env(tmp_path), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    assert done.returncode == 0, done.stdout
+    assert "\r" not in done.stdout and "\033" not in done.stdout
+    lines = done.stdout.splitlines()
+    table = next(i for i, line in enumerate(lines) if line.startswith("epoch  "))
+    for name in ("keras", "pytorch", "autograd", "own_autograd", "numpy"):
+        progress = [line for line in lines[:table] if line.startswith(f"{name:<13}")]
+        assert [line.split()[1] for line in progress] == ["running", "epoch", "epoch"], progress
+        assert EPOCH_LINE.fullmatch(progress[2][13:]) and progress[2][13:].startswith("epoch 2/2")
+    report = json.loads(out.read_text())
+    assert "max_abs_dW" not in report
+    accs = [r["epochs"][-1]["test_acc"] for r in report["levels"].values()]
+    assert min(accs) > 0.8
+    assert 0 < report["differences"]["train_loss"]["max_difference"] < 0.05

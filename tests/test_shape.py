@@ -10,7 +10,7 @@ import pytest
 from conftest import FOUR_LEVELS, LEVELS, ROOT
 
 # The figures of issue #9; see the README's "Reading the levels side by side".
-MAX_CODE_LINES = 80
+MAX_CODE_LINES = 81        # 80 until every level gained its first import, machinery.startup
 MAX_LEVEL1_SHARE = 0.55
 MAX_DIFF = {("level2_pytorch.py", "level3_autograd.py"): 120,
             ("level3_autograd.py", "level4_numpy.py"): 90}

@@ -1,0 +1,74 @@
+"""Write docs/glossary.md: the terms a NumPy user may not know, each with a link to the line where
+it first does its work. Run it after changing a level file; tests/test_docs.py checks that every
+quoted line is still where its link says.
+
+    python docs/make_glossary.py
+"""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from machinery import atomic  # noqa: E402
+
+# term, meaning, file, a fragment of the line to link to (its first occurrence in the file)
+TERMS = [
+ ("autograd", "Automatic differentiation as PyTorch does it: the operations on tensors that require a gradient are recorded as they run, and `backward()` applies the chain rule along that record, from the loss back. Its results are the derivatives a hand derivation gives, up to rounding; not finite-difference estimates.", "level3_autograd.py", "`loss.backward()` walks that record backwards"),
+ ("`backward()`", "`loss.backward()` computes $\\partial L/\\partial p$ for every tensor $p$ that requires a gradient and that the loss was computed from, and adds it into `p.grad`.", "level2_pytorch.py", "loss.backward()"),
+ ("batch, minibatch", "The $B$ examples (rows of $x$ and $y$) used for one SGD step ($B = 32$ of 60,000). The last batch of an epoch is smaller when $B$ does not divide the number of examples.", "level1_keras.py", "batch_size=args.batch_size"),
+ ("`BCEWithLogitsLoss`", "PyTorch's binary cross-entropy that takes the logits $z_2$ rather than $a$, and computes the mean of $\\log(1 + e^{z_2}) - y z_2$ over all $B \\times 10$ entries, finite however large $z_2$ is.", "level2_pytorch.py", "nn.BCEWithLogitsLoss()"),
+ ("bias", "The vector $b$ a layer adds to $x W$ ($b_1$: $H$ numbers; $b_2$: 10), the same for every example of the batch. Every level starts the biases at zero.", "level2_pytorch.py", "nn.init.zeros_(layer.bias)"),
+ ("binary cross-entropy", "The loss of one yes/no output $a$ in $(0, 1)$ against a label $y$ that is 0 or 1: $-[y \\log a + (1 - y) \\log(1 - a)]$, here averaged over the $B \\times 10$ outputs.", "level1_keras.py", "keras.losses.BinaryCrossentropy()"),
+ ("broadcasting", "NumPy's and PyTorch's rule for element-wise operations on arrays of different shapes: the smaller one is repeated, so `x @ W1 + b1` adds $b_1$ to every row. The gradient of a repeated value is the sum over its copies (`unbroadcast` at level 3½).", "level3b_own_autograd.py", "A broadcast copies a value to many places"),
+ ("callback", "A function handed to `fit()` that Keras calls at set moments: `LambdaCallback(on_epoch_end=...)` runs at the end of every epoch, with that epoch's metrics in `logs`.", "level1_keras.py", "keras.callbacks.LambdaCallback(on_epoch_end="),
+ ("closure", "A Python function that keeps the variables of the place it was made: each `lambda g: ...` of level 3½'s engine keeps the arrays of its forward operation for the backward pass.", "level3b_own_autograd.py", "lambda g: g @ other.data.T"),
+ ("`compile()`, `fit()`", "Keras: `compile()` attaches the optimizer, the loss and the metrics to a model and builds its training step; `fit()` runs the whole training loop, epochs, batches, shuffling, updates, metrics and the evaluation of `validation_data`.", "level1_keras.py", "model.compile(optimizer="),
+ ("`DataLoader`, `TensorDataset`, sampler", "PyTorch's iterator over a dataset. A `TensorDataset` indexes tensors together (`(x_train[i], y_train[i])`); the sampler says which indices to fetch: here whole batches of them, so `batch_size=None`.", "level2_pytorch.py", "loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),"),
+ ("`Dense`", "Keras's fully connected layer: `Dense(units, activation=f)` holds a kernel $W$ and a bias $b$ and computes $f(x W + b)$ in one call.", "level1_keras.py", 'keras.layers.Dense(hidden, activation="tanh",'),
+ ("`detach()`", "A tensor's numbers without the record of how they were computed: for reporting.", "level2_pytorch.py", "detach()"),
+ ("device, CUDA", "Where a PyTorch tensor lives and is computed on: `\"cpu\"`, or `\"cuda\"`, an NVIDIA GPU. `.to(device)` moves a tensor or a model there.", "level2_pytorch.py", "return x.to(device), y.to(device)"),
+ ("dtype, `float32`, `float64`", "An array's element type. `float32` keeps about 7 significant digits (numbers near 1 are $1.19 \\times 10^{-7}$ apart), `float64` about 16 ($2.22 \\times 10^{-16}$). The project computes in `float32` unless `--dtype float64` is given.", "common.py", 'DTYPE = "float32"'),
+ ("epoch", "One pass over the whole training set: with 60,000 images and $B = 32$, 1,875 SGD steps. Every level prints one line per epoch.", "level1_keras.py", "epochs=args.epochs"),
+ ("Glorot (Xavier) initialisation", "Random initial weights with mean 0 and standard deviation $\\sqrt{2/(n_\\text{in} + n_\\text{out})}$ (Glorot and Bengio, 2010; Xavier is Glorot's first name). See [design notes](design.md#why-the-initialisation-is-set-by-hand).", "level1_keras.py", 'kernel_initializer="glorot_normal"'),
+ ("`.grad`", "Where `backward()` puts $\\partial L/\\partial p$, an array of $p$'s shape. It adds up over calls, so the training step clears it once per batch (`zero_grad()`, or `p.grad = None`).", "level3_autograd.py", "p -= lr * p.grad"),
+ ("kernel", "Keras's name for a `Dense` layer's weight matrix $W$, stored inputs × outputs as the scripts write it: the first layer's kernel is $W_1$ ($784 \\times H$).", "level1_keras.py", 'kernel_initializer="glorot_normal"'),
+ ("leaf tensor", "A tensor that no recorded operation produced: here the parameters. PyTorch keeps `.grad` only on leaves; $z_1$, $h$, $z_2$ get one only after `retain_grad()` ([`one_step.py`](one_step.md) uses it). Level 3½'s engine keeps `.grad` on every tensor.", "level3_autograd.py", "# Leaf tensors"),
+ ("learning rate", "$\\eta$ in the update $\\theta \\leftarrow \\theta - \\eta\\,\\partial L/\\partial \\theta$: `--lr`, `LR = 1.0` in `common.py`.", "level1_keras.py", "keras.optimizers.SGD(learning_rate=lr)"),
+ ("lockstep", "This project's word for `compare.py --lockstep`: every level starts from one seeded draw, takes the batches in dataset order, and the final weights are compared. See [design notes](design.md#same-model-same-numbers).", "compare.py", "--lockstep"),
+ ("logits", "The values a sigmoid is applied to: $z_2$, since $a = \\sigma(z_2)$. A loss \"with logits\" takes $z_2$ instead of $a$.", "level2_pytorch.py", '("logits")'),
+ ("`nn.Linear`", "PyTorch's fully connected layer: it computes `x @ weight.T + bias` and stores `.weight` as outputs × inputs, $W$ transposed: `model[0].weight` is $W_1^\\top$ ($H \\times 784$).", "level2_pytorch.py", "nn.Linear(common.N_INPUTS, hidden),"),
+ ("one-hot", "A digit label written as 10 numbers: 1 in the digit's column (counting from 0), 0 elsewhere. $y$ holds one such row per image ($B \\times 10$).", "level1_keras.py", "# one-hot"),
+ ("optimizer, `step()`, `zero_grad()`", "The object that updates the parameters from their gradients: `torch.optim.SGD`'s `step()` does `p -= lr * p.grad` for each parameter; `zero_grad()` clears their `.grad`.", "level2_pytorch.py", "optimizer.zero_grad()"),
+ ("`requires_grad`", "A tensor's flag asking autograd to record every operation that uses it, so that `backward()` can compute $\\partial L/\\partial$ of it. Level 3 sets it with `requires_grad_()`.", "level3_autograd.py", "requires_grad_()"),
+ ("`Sequential`", "A model that is a list of layers applied in order; `model(x)` runs them all. At level 2 its layers are `model[0]`, `model[1]`, `model[2]`.", "level1_keras.py", "keras.Sequential(["),
+ ("SGD", "Stochastic gradient descent: after each minibatch every parameter takes a step against that batch's gradient. \"Plain\": no momentum, no weight decay.", "level1_keras.py", "# plain SGD, no momentum"),
+ ("softplus, `logaddexp`", "$\\operatorname{softplus}(z) = \\log(1 + e^{z})$; `logaddexp(u, v)` $= \\log(e^{u} + e^{v})$ without overflow, so `logaddexp(0, z)` is softplus, the first term of the loss.", "level3_autograd.py", "softplus = torch.logaddexp(torch.zeros_like(z2), z2)"),
+ ("`steps_per_execution`", "A Keras `compile()` option: how many batches each call of TensorFlow's compiled training step runs. 50 instead of 1 saves Python overhead; the numbers are the same.", "level1_keras.py", "steps_per_execution=50)"),
+ ("tensor", "PyTorch's array, `torch.Tensor`: a NumPy-like array that also has a device and, when it requires a gradient, the record of how it was computed. Level 3½'s `Tensor` is a NumPy array plus `.grad`, its parents and their closures.", "level3b_own_autograd.py", "class Tensor:"),
+ ("topological order", "An order of the recorded tensors in which each comes after everything it was computed from. Walked backwards, it reaches a tensor only when its `.grad` is complete.", "level3b_own_autograd.py", "def visit(t):"),
+ ("`torch.no_grad()`", "A context (or decorator) inside which PyTorch records nothing: for evaluation, and for the update, which is not part of the model.", "level3_autograd.py", "with torch.no_grad():"),
+ ("trailing underscore", "A PyTorch function whose name ends in `_` changes its argument in place: `nn.init.trunc_normal_` fills `layer.weight`, `requires_grad_()` sets the flag. (`zeros_like`'s `_` is inside the name.)", "level2_pytorch.py", "# a trailing _ (trunc_normal_): changes it in place"),
+ ("truncated normal", "A normal distribution whose values beyond 2 of its standard deviations are redrawn; see [design notes](design.md#why-keras-cuts-the-tails-and-where-08796-comes-from).", "level2_pytorch.py", "nn.init.trunc_normal_(layer.weight"),
+ ("vector-Jacobian product", "For `out = f(u)`: given $g = \\partial L/\\partial\\,\\text{out}$, the share of $\\partial L/\\partial u$ through $f$, computed without building the Jacobian matrix (for $AB$, the share of $A$ is $g B^\\top$).", "level3b_own_autograd.py", "(a vector-Jacobian product)"),
+]
+
+
+def main():
+    out = ["# Glossary", "", "[Back to the README](../README.md). The terms a NumPy user may not know, each with the place",
+           "where it first does its work in the files (a test checks that every quoted line is where its link",
+           "says). Read the levels in order, 1 to 4; level 3½ after level 3.", "",
+           "| term | meaning | first at |", "|---|---|---|"]
+    for term, meaning, f, frag in TERMS:
+        lines = open(os.path.join(ROOT, f)).read().splitlines()
+        hits = [i for i, l in enumerate(lines, 1) if frag in l]
+        if not hits:
+            raise SystemExit(f"make_glossary.py: error: {f} has no line with {frag!r} ({term}).")
+        n = hits[0]
+        out.append(f"| {term} | {meaning} | [`{frag}`](../{f}#L{n}) ({f}, line {n}) |")
+    with atomic.replace(os.path.join(ROOT, "docs", "glossary.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
+
+if __name__ == "__main__":
+    main()
