@@ -62,7 +62,7 @@ MATH = {  # the mathematics above each row: (LaTeX, words), in the notation of t
               r" \odot (1 - h^2)",
               "backward() walks the record from the loss back, in reverse topological order, "
               "adding each share into .grad. Only level 3½ writes an engine.")],
-    "1. Data": [(r"x_{ij} = \frac{\text{pixel } j \text{ of image } i}{255} \in [0, 1],\qquad"
+    "1. Data": [(r"x_{ij} = \frac{\text{pixel } j \text{ of image } i}{255} \in [0, 1],\qquad "
                  r"y_{ik} = \begin{cases} 1 & \text{if image } i \text{ is digit } k \\ 0 &"
                  r" \text{otherwise} \end{cases}",
                  "x is N x 784, y is N x 10 (one-hot); N = 60,000 training and 10,000 test images.")],
@@ -90,8 +90,8 @@ MATH = {  # the mathematics above each row: (LaTeX, words), in the notation of t
          r"\theta \leftarrow \theta - \eta \frac{\partial L}{\partial \theta}",
          "Shapes: B x H, 784 x H, H. Levels 1-3½ leave the backward pass to autograd; level 4 "
          "writes it out in gradients().")],
-    "5. Evaluation": [(r"\text{accuracy} = \frac{1}{N}\sum_{i=1}^{N}\Big[\arg\max_k a_{ik} ="
-                       r" \arg\max_k y_{ik}\Big]",
+    "5. Evaluation": [(r"\text{accuracy} = \frac{1}{N}\sum_{i=1}^{N}\Big[\operatorname{argmax}_k a_{ik} ="
+                       r" \operatorname{argmax}_k y_{ik}\Big]",
                        "On the 10,000 test images after every epoch, with the loss L above.")],
     "6. Main": [(r"\text{for each epoch: shuffle; for each batch of } B:\ \theta \leftarrow \theta"
                  r" - \eta \frac{\partial L}{\partial \theta};\ \text{then evaluate}",
@@ -338,9 +338,14 @@ SCRIPT = """
     });
   }
   buttons.forEach(function (b) {
-    b.addEventListener('click', function () { show(b.getAttribute('data-view')); });
+    b.addEventListener('click', function () {
+      var view = b.getAttribute('data-view');
+      show(view);
+      history.replaceState(null, '', view === 'all' ? location.pathname : '#view=' + view);
+    });
   });
-  show('all');
+  var asked = /^#view=(\d-\d)$/.exec(location.hash);   /* a link can open a pair: #view=3-4 */
+  show(asked && document.querySelector('button[data-view="' + asked[1] + '"]') ? asked[1] : 'all');
 })();
 """
 
@@ -363,7 +368,10 @@ def page(root, numbers):
         "<p>Each row is one section of the level files, under its mathematics; each column is one "
         "level, its complete code for that section. Made from the files by "
         "<code>docs/make_side_by_side.py</code>; the <a href=\"../README.md\">README</a> explains "
-        "the project.</p>",
+        "the project, the <a href=\"glossary.md\">glossary</a> its terms; "
+        "<a href=\"engine.md\">one gradient through the engine</a> follows level 3½'s engine "
+        "closure by closure, and <a href=\"one_step.md\">inside one step</a> prints every number "
+        "of a training step at every level.</p>",
         "<p class=\"legend\">Marked lines differ from the level to the left: "
         "<span class=\"mark-lesson\">lesson</span> is code that is new or does something else; "
         "<span class=\"mark-respelled\">respelled</span> is a line that equals the line it "
@@ -418,10 +426,12 @@ def open_browser(width=1920, height=1080):
 
 
 def screenshot(page_path, png_path, width=1920, height=1080):
-    """A picture of the page as a reader first sees it, for the README."""
+    """A picture of the page at its Training-step row, for the README."""
     driver = open_browser(width, height)
     try:
         driver.get("file://" + os.path.abspath(page_path))
+        driver.execute_script("window.scrollTo(0, document.getElementById('4-training-step')"
+                              ".getBoundingClientRect().top + window.scrollY - 60)")
         png = driver.get_screenshot_as_png()
     finally:
         driver.quit()
@@ -440,8 +450,8 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "side_by_side.html"), metavar="FILE",
                         help="where to write the page (default: docs/side_by_side.html)")
     parser.add_argument("--screenshot", metavar="FILE.png",
-                        help="also take a 1920 x 1080 picture of the page in headless Chromium "
-                             "(the README's docs/side_by_side.png)")
+                        help="also take a 1920 x 1080 picture of the page's Training-step row in "
+                             "headless Chromium (the README's docs/side_by_side.png)")
     args = parser.parse_args(argv)
     prog = os.path.basename(sys.argv[0])
     try:

@@ -225,6 +225,16 @@ def test_browser_two_at_a_time_control(browser):
         js(browser, "document.querySelector('button[data-view=\"all\"]').click()")
 
 
+def test_browser_a_link_can_open_a_pair(browser):
+    try:
+        browser.get("file://" + PAGE + "#view=3-4")
+        assert js(browser, "return document.body.className") == "pair"
+        assert js(browser, """return Array.from(document.querySelectorAll('.colhead'))
+                              .filter(e => e.offsetParent !== null).length""") == 2
+    finally:
+        browser.get("file://" + PAGE)
+
+
 def test_browser_readable_at_800_pixels(browser):
     try:
         browser.set_window_size(800, 1000)
