@@ -190,3 +190,7 @@ def threads_choice(results):
             f"its own run took {results['numpy']['epoch']:.3f} s")
     return {"chosen": results["numpy"]["blas_threads"], "better": better,
             "chose_the_faster": chosen == better, "seconds": times, "line": line}
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -72,8 +72,8 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # There is none to write: compile() builds it - forward pass, loss, gradients by TensorFlow's
 # automatic differentiation, theta <- theta - lr * dL/dtheta - and fit() runs it on every batch.
-# steps_per_execution=50 hands TensorFlow 50 batches per call of that compiled step instead of
-# one: less Python overhead per step, the same numbers.
+# steps_per_execution=50 runs 50 SGD steps (one per batch of 32) in each call of that compiled
+# function instead of one: less Python overhead per step, the same numbers.
 def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss
@@ -84,7 +84,8 @@ def compile_model(model, lr):
 # 5. Evaluation
 # ---------------------------------------------------------------------------------------------
 # There is none to write: fit(validation_data=...) evaluates the test set after every epoch.
-# This callback hands Keras's numbers to the report line that every level prints.
+# This callback hands Keras's numbers to the report line that every level prints (Keras names
+# the metrics of validation_data with a val_ prefix).
 def report_callback(report):
     return keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: report.epoch(
         logs["loss"], logs["acc"], logs["val_loss"], logs["val_acc"]))

@@ -47,7 +47,7 @@ def load_data(data_dir, limit, dtype, device):
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 sigma as Keras draws them (see common.py)."""
-    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # as NumPy: float64
+    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # float64, as level 4's
     while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():  # redraw until all in [-2, 2]
         w[outside] = torch.randn(torch.count_nonzero(outside), generator=rng, dtype=torch.float64)
     return (w * common.glorot_sigma(fan_in, fan_out)).to(dtype)

@@ -164,7 +164,7 @@ def code_of(line):
 
 def marks(left, right):
     """For each line of `right`: "" (the same as in `left`), "respelled" or "lesson"; and for each
-    line of `left`: "" or "gone" (removed or changed in `right`)."""
+    line of `left`: "" or "gone" (removed in `right`, or replaced by other code, not respelled)."""
     a, b = left.splitlines(), right.splitlines()
     strip = [line.strip() for line in a], [line.strip() for line in b]
     right_marks, left_marks = [""] * len(b), [""] * len(a)
@@ -172,8 +172,10 @@ def marks(left, right):
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        for i in range(i1, i2):
-            left_marks[i] = "gone" if a[i].strip() else ""
+        new = {code_of(line) for line in b[j1:j2] if code_of(line)}
+        for i in range(i1, i2):                # gone: removed, or replaced by other code
+            code = code_of(a[i])
+            left_marks[i] = "gone" if a[i].strip() and not (code and code in new) else ""
         old = {code_of(line) for line in a[i1:i2] if code_of(line)}
         for j in range(j1, j2):
             if not b[j].strip():
@@ -275,6 +277,7 @@ header p { margin: 4px 0; max-width: 110em; }
                    background: #fff; cursor: pointer; }
 .controls button[aria-pressed="true"] { background: #1d4f91; color: #fff; border-color: #1d4f91; }
 .legend span { padding: 0 6px; margin-right: 6px; }
+.toc { margin: 4px 0; font-size: 0.9em; }
 .grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0 8px;
         padding: 0 12px 40px; }
 .colhead { position: sticky; top: 0; z-index: 2; background: #e8eef6; border-bottom: 2px solid #1d4f91;
@@ -318,7 +321,7 @@ body.pair pre.code { font-size: 12.5px; }
 }
 """
 
-SCRIPT = """
+SCRIPT = r"""
 (function () {
   var buttons = document.querySelectorAll('.controls button');
   function show(view) {
@@ -344,8 +347,12 @@ SCRIPT = """
       history.replaceState(null, '', view === 'all' ? location.pathname : '#view=' + view);
     });
   });
-  var asked = /^#view=(\d-\d)$/.exec(location.hash);   /* a link can open a pair: #view=3-4 */
-  show(asked && document.querySelector('button[data-view="' + asked[1] + '"]') ? asked[1] : 'all');
+  function fromAddress() {                   /* a link can open a pair: side_by_side.html#view=3-4 */
+    var asked = /^#view=(\d-\d)$/.exec(location.hash);
+    show(asked && document.querySelector('button[data-view="' + asked[1] + '"]') ? asked[1] : 'all');
+  }
+  window.addEventListener('hashchange', fromAddress);
+  fromAddress();
 })();
 """
 
@@ -378,8 +385,12 @@ def page(root, numbers):
         "replaced once library prefixes (<code>torch.</code>, <code>np.</code>, <code>nn.</code>, "
         "<code>keras.</code>) and comments are set aside, the same code in another library's "
         "spelling. Two levels at a time, the left one marks in "
-        "<span class=\"mark-gone\">red</span> what the right one removes or changes.</p>",
+        "<span class=\"mark-gone\">red</span> what the right one removes or replaces by other "
+        "code.</p>",
         f'<div class="controls" role="group" aria-label="Levels shown">{"".join(buttons)}</div>',
+        '<nav class="toc">Rows: ' + " · ".join(
+            f'<a href="#{re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-")}">{html.escape(row)}</a>'
+            for row in ROWS) + "</nav>",
         "</header>", '<main class="grid">',
     ]
     for col, (name, title, _) in enumerate(files):
