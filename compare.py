@@ -64,8 +64,9 @@ class Progress:
 
     def line(self, name, text, final=False):
         label = f"{name:<13}{text}"
-        if self.live:
-            self.stream.write("\r\033[K" + label + ("\n" if final else ""))
+        if self.live:                          # cut to the terminal's width, so that \r rewrites it
+            width = shutil.get_terminal_size().columns - 1
+            self.stream.write("\r\033[K" + (label + "\n" if final else label[:width]))
         else:
             self.stream.write(label + "\n")
         self.stream.flush()
@@ -246,7 +247,13 @@ def main(argv=None):
             return (args.json_out, data,
                     f"Interrupted: {len(reports)} of {len(args.levels)} levels completed{where}.")
 
-        interrupt.update(snapshot=snapshot, on_interrupt=lambda: current[0] and current[0].stop())
+        def stop():                            # the level running gets Ctrl-C too, and is waited for
+            if progress.live:
+                sys.stderr.write("\n")          # below the live line, not on it
+            if current[0]:
+                current[0].stop()
+
+        interrupt.update(snapshot=snapshot, on_interrupt=stop)
         for name in args.levels:
             extra = ["--device", args.device] if name in TORCH_LEVELS else []
             if args.lockstep:

@@ -22,8 +22,8 @@ from conftest import ROOT, offline_env
 from test_errors import data, digest  # noqa: F401
 
 # script: (interrupts, latest delay in seconds: well into training, start-up included)
-STRESS = {"level1_keras.py": (20, 9.0), "level2_pytorch.py": (5, 5.0),
-          "level3_autograd.py": (5, 5.0), "level3b_own_autograd.py": (5, 1.5),
+STRESS = {"level1_keras.py": (20, 9.0), "level2_pytorch.py": (5, 9.0),
+          "level3_autograd.py": (5, 7.0), "level3b_own_autograd.py": (5, 1.5),
           "level4_numpy.py": (5, 1.5), "compare.py": (5, 12.0)}
 EPOCHS = 100000
 
