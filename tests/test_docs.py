@@ -15,8 +15,9 @@ import pytest
 import common
 from conftest import ROOT
 
-DOCS = ["README.md", "EXERCISES.md"] + sorted(os.path.relpath(p, ROOT) for p in
-                                              glob.glob(os.path.join(ROOT, "docs", "*.md")))
+DOCS = ["README.md", "EXERCISES.md"] + sorted(os.path.relpath(p, ROOT) for pattern in
+                                              ("docs/*.md", "exercises/*.md", "exercises/*/*.md")
+                                              for p in glob.glob(os.path.join(ROOT, pattern)))
 LINK = re.compile(r"(?<!\!)\[([^\]]*)\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -79,7 +80,7 @@ def test_readme_is_at_most_350_lines():
 
 
 USER_FACING = DOCS + sorted(os.path.relpath(p, ROOT) for pattern in
-                            ("*.py", "machinery/*.py", "exercises/*.py", "exercises/*.md",
+                            ("*.py", "machinery/*.py", "exercises/*.py", "exercises/*/*.py",
                              "docs/*.py") for p in glob.glob(os.path.join(ROOT, pattern)))
 
 

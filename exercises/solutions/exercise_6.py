@@ -1,4 +1,4 @@
-"""Exercise 6 - a second hidden layer at level 4: forward and backward as loops over the layers.
+"""Exercise 6, a solution - a second hidden layer at level 4: forward and backward as loops.
 
     z1 = x W1 + b1,   h1 = tanh(z1)          (784 -> H1)
     z2 = h1 W2 + b2,  h2 = tanh(z2)          (H1 -> H2)
@@ -11,17 +11,29 @@ things, from dL/dz_l down:
     dL/dh_(l-1) = dL/dz_l W_l^T,   dL/dz_(l-1) = dL/dh_(l-1) * (1 - h_(l-1)^2)
 
 starting from dL/dz3 = (a - y) / (10 B) at the top, as in level 4. Level 4's gradients() is this
-loop unrolled for two layers.
+loop unrolled for two layers. The answers to the exercise's questions: answers_6.md, beside
+this file.
 
-    python exercises/solution_6_two_hidden.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_6.py --data-dir PATH/TO/MNIST
 """
 
 import os
 import sys
 
-import numpy as np
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+
 import common  # noqa: E402
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
@@ -108,8 +120,8 @@ def main(argv=None):
     params = init_params([common.N_INPUTS, args.hidden, args.hidden2, common.N_OUTPUTS], rng, dtype)
     print(f"784 -> {args.hidden} -> {args.hidden2} -> 10, lr {args.lr:g}, batch {args.batch_size}")
     for epoch in range(args.epochs):
-        loss, acc = helpers.train_epoch(lambda q, xb, yb: train_step(q, xb, yb, args.lr), params,
-                                        x_train, y_train, args.batch_size, rng, args.shuffle)
+        loss, acc = helpers.train_epoch(train_step, params, x_train, y_train, args.batch_size,
+                                        args.lr, rng, args.shuffle)
         test_acc = level4_numpy.accuracy(forward(x_test, params)[2], y_test)
         print(f"epoch {epoch + 1}: train loss {loss:.4f}  test accuracy {100 * test_acc:.2f}%")
 

@@ -1,4 +1,4 @@
-"""Exercise 8 - write level 1's training step yourself: a Keras train_step with tf.GradientTape.
+"""Exercise 8, a solution - level 1's training step written out: train_step with tf.GradientTape.
 
 fit() calls the model's train_step(data) once per batch. Overriding it keeps everything else of
 fit() - batching, epochs, callbacks, validation - and makes the step yours, in level 3's order:
@@ -9,9 +9,10 @@ fit() - batching, epochs, callbacks, validation - and makes the step yours, in l
     grads = tape.gradient(L, weights)      # dL/dW1, dL/db1, dL/dW2, dL/db2 (= loss.backward())
     self.optimizer.apply(grads, weights)   # theta <- theta - lr * dL/dtheta (= optimizer.step())
 
-From the same start, on the same batches, in float64, it gives fit()'s own weights.
+From the same start, on the same batches, in float64, it gives fit()'s own weights. The answers
+to the exercise's questions: answers_8.md, beside this file.
 
-    python exercises/solution_8_train_step.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_8.py --data-dir PATH/TO/MNIST
 
 trains level 1 twice from one start - with fit()'s own step and with this one - and prints the
 largest weight difference.
@@ -20,9 +21,20 @@ largest weight difference.
 import os
 import sys
 
-import numpy as np
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+
 import machinery.quiet_tensorflow  # noqa: E402,F401
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402

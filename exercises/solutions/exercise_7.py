@@ -1,4 +1,4 @@
-"""Exercise 7 - break the backward pass on purpose, and see which check catches it (level 4).
+"""Exercise 7, a solution - break the backward pass on purpose; which check catches it (level 4).
 
 Two mistakes a learner makes in level 4's gradients():
 
@@ -9,17 +9,29 @@ The second only runs when W2 is square, H = 10; for any other H NumPy stops it w
 error - the cheapest check of all. With H = 10 both run, and both still learn, far above the 10%
 of guessing: a learning curve that goes up does not tell you that a gradient is right. The
 finite-difference check does, and it says where: W2 and b2 come out right (their gradients are
-computed above the mistake), W1 and b1 wrong, with relative errors near 1, not near 1e-9.
+computed above the mistake), W1 and b1 wrong, with relative errors near 1, not near 1e-9. The
+answers to the exercise's questions: answers_7.md, beside this file.
 
-    python exercises/solution_7_broken.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_7.py --data-dir PATH/TO/MNIST
 """
 
 import os
 import sys
 
-import numpy as np
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
 
@@ -27,7 +39,13 @@ from exercises import helpers  # noqa: E402
 def gradients_without_tanh_derivative(x, y, params, h, a):
     """BROKEN: level 4's gradients() without the factor (1 - h^2)."""
     dz2 = (a - y) / y.size                     # dL/dz2 = (a - y) / (10 B)
-    return helpers.backward(x, params, h, dz2, 1.0)   # dL/dz1 = dL/dh * 1      <- the mistake
+    dW2 = h.T @ dz2
+    db2 = dz2.sum(axis=0)
+    dh = dz2 @ params["W2"].T
+    dz1 = dh                                   # dL/dz1 = dL/dh          <- the mistake
+    dW1 = x.T @ dz1
+    db1 = dz1.sum(axis=0)
+    return {"z2": dz2, "W2": dW2, "b2": db2, "h": dh, "z1": dz1, "W1": dW1, "b1": db1}
 
 
 def gradients_wrong_transpose(x, y, params, h, a):
@@ -35,9 +53,11 @@ def gradients_wrong_transpose(x, y, params, h, a):
     dz2 = (a - y) / y.size
     dW2 = h.T @ dz2
     db2 = dz2.sum(axis=0)
-    dh = dz2 @ params["W2"]                    # dL/dh = dL/dz2 W2          <- the mistake
+    dh = dz2 @ params["W2"]                    # dL/dh = dL/dz2 W2       <- the mistake
     dz1 = dh * (1 - h * h)
-    return {"W1": x.T @ dz1, "b1": dz1.sum(axis=0), "W2": dW2, "b2": db2}
+    dW1 = x.T @ dz1
+    db1 = dz1.sum(axis=0)
+    return {"z2": dz2, "W2": dW2, "b2": db2, "h": dh, "z1": dz1, "W1": dW1, "b1": db1}
 
 
 VERSIONS = {"correct (level 4)": level4_numpy.gradients,
@@ -84,10 +104,9 @@ def main(argv=None):
             continue
         rng = np.random.default_rng(args.seed)
         params = level4_numpy.init_params(args.hidden, rng, dtype)
-        step = train_step_with(gradients)
         for epoch in range(args.epochs):
-            helpers.train_epoch(lambda p, xb, yb: step(p, xb, yb, args.lr), params, x_train,
-                                y_train, args.batch_size, rng, args.shuffle)
+            helpers.train_epoch(train_step_with(gradients), params, x_train, y_train,
+                                args.batch_size, args.lr, rng, args.shuffle)
         acc = level4_numpy.accuracy(level4_numpy.forward(x_test, params)[2], y_test)
         print(f"  {label:>20}: {100 * acc:.2f}%")
 

@@ -1,4 +1,4 @@
-"""Exercise 2 - a ReLU hidden layer, and He against Glorot initialisation (level 4).
+"""Exercise 2, a solution - a ReLU hidden layer, and He against Glorot initialisation (level 4).
 
     h = relu(z1) = max(0, z1)
     dh/dz1 = 1 where z1 > 0, else 0            (written with h: h > 0)
@@ -9,18 +9,30 @@ Initialisation. A layer z = h W with fan_in inputs keeps the size of its signal 
 fan_in * Var(W) * E[h^2] = Var(z_previous). For tanh (slope 1 at 0), E[h^2] ~ Var(z_previous):
 Glorot's Var(W) = 2 / (fan_in + fan_out) is a compromise between forward and backward. ReLU zeroes
 half of its inputs, so E[h^2] = Var(z_previous) / 2, and He's Var(W) = 2 / fan_in makes up for
-the lost half. Drawn like Keras's he_normal: the same truncated normal, another scale.
+the lost half. Drawn like Keras's he_normal: the same truncated normal, another scale. The
+answers to the exercise's questions: answers_2.md, beside this file.
 
-    python exercises/solution_2_relu.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_2.py --data-dir PATH/TO/MNIST
 """
 
 import math
 import os
 import sys
 
-import numpy as np
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+
 import common  # noqa: E402
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
@@ -36,10 +48,17 @@ def forward_relu(x, params):
 
 
 def gradients_relu(x, y, params, h, a):
-    """As level 4's gradients(), with relu'(z1) = (h > 0) in place of tanh'(z1) = 1 - h^2."""
+    """As level 4's gradients(), with relu'(z1) = (h > 0) in place of tanh'(z1) = 1 - h^2;
+    dL/dz2, dL/dh and dL/dz1 returned too."""
     dz2 = (a - y) / y.size                     # dL/dz2 = (a - y) / (10 B), as before
+    dW2 = h.T @ dz2
+    db2 = dz2.sum(axis=0)
+    dh = dz2 @ params["W2"].T
     relu_slope = (h > 0).astype(h.dtype)       # relu'(z1) = 1 where z1 > 0, else 0
-    return helpers.backward(x, params, h, dz2, relu_slope)   # dL/dz1 = dL/dh * relu'(z1)
+    dz1 = dh * relu_slope                      # dL/dz1 = dL/dh * relu'(z1)
+    dW1 = x.T @ dz1
+    db1 = dz1.sum(axis=0)
+    return {"z2": dz2, "W2": dW2, "b2": db2, "h": dh, "z1": dz1, "W1": dW1, "b1": db1}
 
 
 def he_normal(fan_in, fan_out, rng, dtype):
@@ -109,8 +128,8 @@ def main(argv=None):
         params = init_params(args.hidden, rng, dtype, init)
         accs = []
         for epoch in range(args.epochs):
-            helpers.train_epoch(lambda p, xb, yb: step(p, xb, yb, args.lr), params, x_train,
-                                y_train, args.batch_size, rng, args.shuffle)
+            helpers.train_epoch(step, params, x_train, y_train, args.batch_size, args.lr, rng,
+                                args.shuffle)
             accs.append(level4_numpy.accuracy(forward(x_test, params)[2], y_test))
         print(f"{label:>24}: " + "  ".join(f"{100 * acc:.2f}%" for acc in accs))
 

@@ -1,4 +1,4 @@
-"""Exercise 4 - sum over the 10 outputs instead of the mean (level 3; compared with level 4).
+"""Exercise 4, a solution - sum over the 10 outputs instead of the mean (level 3, against level 4).
 
 The project's loss averages over all B x 10 terms. Summing over the 10 outputs (and averaging over
 the batch only, as Keras's CategoricalCrossentropy and most textbooks do) gives
@@ -8,18 +8,30 @@ the batch only, as Keras's CategoricalCrossentropy and most textbooks do) gives
 
 so SGD with learning rate lr / 10 on L_sum takes exactly the steps of lr on L:
     theta - (lr / 10) (10 dL/dtheta) = theta - lr dL/dtheta.
-From the same start on the same batches the weights stay the same (lockstep, float64).
+From the same start on the same batches the weights stay the same (lockstep, float64). The
+answers to the exercise's questions: answers_4.md, beside this file.
 
-    python exercises/solution_4_sum.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_4.py --data-dir PATH/TO/MNIST
 """
 
 import os
 import sys
 
-import numpy as np
-import torch
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 import level3_autograd  # noqa: E402
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
@@ -42,6 +54,12 @@ def train_step_sum(params, x, y, lr):
             p -= lr * p.grad                   # theta <- theta - lr * dL_sum/dtheta
             p.grad = None
     return loss.detach(), level3_autograd.accuracy(a.detach(), y)
+
+
+def same_steps_lr(lr):
+    """The learning rate for loss_sum that makes SGD take level 4's steps at learning rate lr:
+    L_sum = 10 L, so its gradients are 10 times larger."""
+    return lr / 10
 
 
 def train_level3_sum(start, x_train, y_train, epochs, batch_size, lr):
@@ -73,7 +91,7 @@ def main(argv=None):
     mean = train_level4_mean(start, *setting, args.lr)
     print(f"level 4, mean over B x 10, lr {args.lr:g}: moved the weights by up to "
           f"{helpers.max_abs_difference(mean, start):.3f}")
-    for lr in (args.lr / 10, args.lr):
+    for lr in (same_steps_lr(args.lr), args.lr):
         summed = train_level3_sum(start, *setting, lr)
         print(f"level 3, sum over the 10 outputs, lr {lr:g}: largest |dW| from level 4's "
               f"weights {helpers.max_abs_difference(summed, mean):.2e}")

@@ -1,4 +1,4 @@
-"""Exercise 5 - SGD with momentum: by hand at levels 3 and 4, by the optimizers at levels 1 and 2.
+"""Exercise 5, a solution - momentum: by hand at levels 3 and 4, by the optimizers at levels 1, 2.
 
 Momentum keeps a velocity v per parameter (starting at 0) and steps along it:
 
@@ -14,9 +14,10 @@ rounding differs: in float64 the four levels end within about 1e-15 of each othe
 One catch, found by this lockstep: Keras 3 (TensorFlow backend) applies ops.cast(momentum,
 "float64"), which makes a float32 constant first, so mu = 0.9 becomes 0.89999997615814...
 even in float64. Levels 2 to 4 here use that same number, float(np.float32(mu)); with mu = 0.9
-exactly they differ from Keras by about 5e-8 after two epochs, not 1e-16.
+exactly they differ from Keras by about 5e-8 after two epochs, not 1e-16. The answers to the
+exercise's questions: answers_5.md, beside this file.
 
-    python exercises/solution_5_momentum.py --data-dir PATH/TO/MNIST
+    python exercises/solutions/exercise_5.py --data-dir PATH/TO/MNIST
 
 trains all four levels from one start on the batches in dataset order (Keras in a process of its
 own) and prints the largest weight difference between level 4 and each of the others.
@@ -24,15 +25,32 @@ own) and prints the largest weight difference between level 4 and each of the ot
 
 import os
 import sys
-import tempfile
 
-import numpy as np
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
+import tempfile  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project folder
+import numpy as np  # noqa: E402
+
 import common  # noqa: E402
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
 from machinery import params_files, processes  # noqa: E402
+
+
+def keras_momentum(mu):
+    """The momentum Keras 3 (TensorFlow backend) multiplies by when given mu, even in float64:
+    mu made a float32 constant first (see above)."""
+    return float(np.float32(mu))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,9 +70,10 @@ def train_step_momentum(params, velocity, x, y, lr, mu):
 def train_level4(start, x_train, y_train, args, lr, mu):
     params = {k: v.copy() for k, v in start.items()}
     velocity = {k: np.zeros_like(v) for k, v in start.items()}   # v = 0 at the start
-    step = lambda p, x, y: train_step_momentum(p, velocity, x, y, lr, mu)  # noqa: E731
     for epoch in range(args.epochs):
-        helpers.train_epoch(step, params, x_train, y_train, args.batch_size, None, shuffle=False)
+        for i in range(0, len(x_train), args.batch_size):
+            train_step_momentum(params, velocity, x_train[i:i + args.batch_size],
+                                y_train[i:i + args.batch_size], lr, mu)
     return params
 
 
@@ -91,12 +110,26 @@ def train_level3(start, x_train, y_train, args, lr, mu):
 # ---------------------------------------------------------------------------------------------
 # Levels 2 and 1: the frameworks' own optimizers
 # ---------------------------------------------------------------------------------------------
+def make_optimizer(model, lr, mu):
+    """Level 2's optimizer, with momentum."""
+    import torch
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=mu)
+
+
+def compile_with_momentum(model, lr, mu):
+    """Level 1's compile_model(), with momentum."""
+    import keras
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr, momentum=mu),
+                  loss=keras.losses.BinaryCrossentropy(),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="acc")], steps_per_execution=50)
+
+
 def train_level2(start, x_train, y_train, args, lr, mu):
     import torch
     import level2_pytorch
     model = level2_pytorch.build_model(args.hidden, getattr(torch, args.dtype))
     params_files.into_torch_model(model, start)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=mu)
+    optimizer = make_optimizer(model, lr, mu)
     for epoch in range(args.epochs):                          # level 2's own loop, unchanged
         level2_pytorch.train_epoch(model, optimizer, torch.from_numpy(x_train),
                                    torch.from_numpy(y_train), args.batch_size, None, shuffle=False)
@@ -110,8 +143,7 @@ def train_level1(start, x_train, y_train, args, lr, mu):
     keras.config.set_floatx(args.dtype)
     model = level1_keras.build_model(args.hidden)
     model.set_weights([start[name] for name in common.PARAM_NAMES])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr, momentum=mu),
-                  loss=keras.losses.BinaryCrossentropy(), steps_per_execution=50)
+    compile_with_momentum(model, lr, mu)
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=False,
               verbose=0)
     return dict(zip(common.PARAM_NAMES, model.get_weights()))
@@ -148,7 +180,7 @@ def main(argv=None):
     start = params_files.load(args) if args.init_from else level4_numpy.init_params(
         args.hidden, np.random.default_rng(args.seed), dtype)
 
-    mu = float(np.float32(args.momentum))      # the momentum as Keras 3 applies it (see above)
+    mu = keras_momentum(args.momentum)         # the momentum as Keras 3 applies it (see above)
     if args.level != "all":
         weights = LEVELS[args.level](start, x_train, y_train, args, args.lr, mu)
         if args.save_weights:

@@ -1,0 +1,1 @@
+"""Your code for the exercises of EXERCISES.md: exercise_N.py, one file per exercise."""
