@@ -403,7 +403,7 @@ def train(step, params, data, lr, epochs, batch_size=32, seed=0, shuffle=True):
     return params
 
 
-def test_accuracy(a_or_z, data):
+def accuracy_on_test(a_or_z, data):
     (_, _), (x_test, y_test) = data
     return float(np.mean(np.asarray(a_or_z).argmax(axis=1) == y_test.argmax(axis=1)))
 
@@ -509,7 +509,7 @@ def exercise_1(ex):
     def counting():
         counter = ex.fn("steps_to_recover")
         found = []
-        for loss, step, lr in (("BCE", level4_numpy.train_step, 1.0), ("MSE", mse_step, 3.0)):
+        for loss, step, lr in (("BCE", level4_numpy.train_step, 1.0), ("MSE", mse_step, 1.0)):
             expected = count_steps(step, wrong, x_train, y_train, 32, lr, 300)
             before = copy(wrong)
             yours = counter(step, wrong, x_train, y_train, 32, lr, 300)
@@ -635,7 +635,7 @@ def exercise_2(ex):
         data = small_data(600, 300, seed=2)
         trained = train(ex.fn("train_step_relu"), ex.call(
             "init_params", 32, np.random.default_rng(0), np.float64, "he"), data, 0.5, 3)
-        acc = test_accuracy(ex.call("forward_relu", data[1][0], trained)[2], data)
+        acc = accuracy_on_test(ex.call("forward_relu", data[1][0], trained)[2], data)
         require(acc > 0.8, f"after 3 epochs the test accuracy is {100 * acc:.1f}%, not above 80%")
         return f"one step as autograd's; ReLU + He, H 32, 3 epochs: test accuracy {100 * acc:.1f}%"
     ex.check("train_step_relu: one exact step, and it learns (the checker's data)", step,
@@ -690,7 +690,7 @@ def exercise_3(ex):
                    exact_loss(x, y, params, "softmax"))
         data = small_data(600, 300, seed=3)
         trained = train(ex.fn("train_step_softmax"), start_params(32, 0), data, 0.1, 3)
-        acc = test_accuracy(level4_numpy.forward(data[1][0], trained)[1], data)
+        acc = accuracy_on_test(level4_numpy.forward(data[1][0], trained)[1], data)
         require(acc > 0.8, f"after 3 epochs the test accuracy is {100 * acc:.1f}%, not above 80%")
         return f"one step as autograd's; H 32, lr 0.1, 3 epochs: test accuracy {100 * acc:.1f}%"
     ex.check("train_step_softmax: one exact step, and it learns (the checker's data)", step,
@@ -1065,7 +1065,7 @@ def exercise_6(ex):
         trained = train(ex.fn("train_step"), ex.call("init_params", [784, 32, 16, 10],
                                                      np.random.default_rng(0), np.float64),
                         data, 0.5, 3)
-        acc = test_accuracy(ex.call("forward", data[1][0], trained)[2], data)
+        acc = accuracy_on_test(ex.call("forward", data[1][0], trained)[2], data)
         require(acc > 0.8, f"after 3 epochs the test accuracy is {100 * acc:.1f}%, not above 80%")
         return f"784 -> 32 -> 16 -> 10, lr 0.5, 3 epochs: test accuracy {100 * acc:.1f}%"
     ex.check("train_step learns (the checker's data)", learns,
@@ -1117,7 +1117,8 @@ def exercise_7(ex):
     def where_tanh():
         rows, first = ex.gradients("gradients_without_tanh_derivative", ex.call(
             "gradients_without_tanh_derivative", x, y, copy(params), h, a), exact)
-        require(first is not None, "it is right: where is the mistake?")
+        require(first is not None, "it is right: it must make the mistake the exercise asks "
+                                   "for, dL/dz1 = dL/dh")
         require(first.name == "z1", f"the first wrong quantity is d{first.name}, not dz1: "
                                     f"{helpers.first_wrong_in_words(first, rows)}")
         yours = ex.call("gradients_without_tanh_derivative", x, y, copy(params), h, a)
@@ -1131,7 +1132,8 @@ def exercise_7(ex):
     def where_transpose():
         rows, first = ex.gradients("gradients_wrong_transpose", ex.call(
             "gradients_wrong_transpose", x, y, copy(params), h, a), exact)
-        require(first is not None, "it is right: where is the mistake?")
+        require(first is not None, "it is right: it must make the mistake the exercise asks "
+                                   "for, dL/dh = dL/dz2 W2")
         require(first.name == "h", f"the first wrong quantity is d{first.name}, not dh: "
                                    f"{helpers.first_wrong_in_words(first, rows)}")
         yours = ex.call("gradients_wrong_transpose", x, y, copy(params), h, a)
@@ -1160,7 +1162,7 @@ def exercise_7(ex):
             gradients = level4_numpy.gradients if "." in name else ex.fn(name)
             trained = train(ex.call("train_step_with", gradients), start_params(10, 0), data,
                             1.0, 3)
-            accs[name] = test_accuracy(level4_numpy.forward(data[1][0], trained)[2], data)
+            accs[name] = accuracy_on_test(level4_numpy.forward(data[1][0], trained)[2], data)
             require(accs[name] > 0.3, f"trained with {name}, the test accuracy is "
                                       f"{100 * accs[name]:.1f}%, not above 30%")
         return ("and yet they learn: test accuracy without (1 - h^2) "

@@ -102,16 +102,16 @@ def trap_model(start):
 
 def keras_loss_on_sigmoid(start, x, y):
     """What keras.losses.CategoricalCrossentropy() computes on level 1's sigmoid output a."""
+    model = trap_model(start)                  # imports Keras, without its start-up log
     import keras
-    model = trap_model(start)
     return float(keras.losses.CategoricalCrossentropy()(y, model(x)))
 
 
 def train_keras_trap(start, x_train, y_train, epochs, batch_size, lr):
     """Level 1 from `start`, compiled with CategoricalCrossentropy on its sigmoid output and
     trained by fit() on the batches in dataset order; its weights."""
-    import keras
     model = trap_model(start)
+    import keras
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
                   loss=keras.losses.CategoricalCrossentropy())  # the trap
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
