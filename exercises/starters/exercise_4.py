@@ -31,6 +31,7 @@ while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
         break
     PROJECT = os.path.dirname(PROJECT)
 sys.path.insert(0, PROJECT)
+
 import torch  # noqa: E402,F401
 
 import level3_autograd  # noqa: E402,F401

@@ -23,6 +23,7 @@ while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
         break
     PROJECT = os.path.dirname(PROJECT)
 sys.path.insert(0, PROJECT)
+
 import numpy as np  # noqa: E402,F401
 
 import level4_numpy  # noqa: E402,F401

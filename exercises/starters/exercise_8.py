@@ -26,6 +26,7 @@ while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
         break
     PROJECT = os.path.dirname(PROJECT)
 sys.path.insert(0, PROJECT)
+
 import machinery.quiet_tensorflow  # noqa: E402,F401  (Keras and TensorFlow, without their log)
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402,F401
