@@ -536,8 +536,10 @@ def exercise_1(ex):
             count[loss] = ex.call("steps_to_recover", steps[loss], wrong, x_train, y_train, 32,
                                   1.0, 300)
         ratio = grad["BCE"] / grad["MSE"]
-        require(ratio > 50, f"MSE's first |dL/db2[0]| is only {ratio:.3g} times smaller than "
-                            f"BCE's")
+        require(ratio > 50, f"MSE's first |dL/db2[0]| is {ratio:.3g} times BCE's, not 50 times "
+                            f"smaller or more" if ratio >= 1 else
+                            f"MSE's first |dL/db2[0]| is {1 / ratio:.3g} times larger than BCE's, "
+                            f"not 50 times smaller or more")
         require(count["BCE"] is not None and count["BCE"] <= 10,
                 f"BCE took {count['BCE']} steps, more than 10")
         require(count["MSE"] is None or count["MSE"] >= 10 * count["BCE"],
