@@ -30,7 +30,8 @@ def copy(tmp_path_factory):
 def files_of(folder):
     found = {}
     for parent, subfolders, files in os.walk(folder):
-        subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+        subfolders[:] = [d for d in subfolders                   # not the environment or git's
+                         if d not in ("__pycache__", ".venv", ".git", ".pytest_cache")]
         for name in files:
             path = os.path.join(parent, name)
             found[os.path.relpath(path, folder)] = open(path, "rb").read().decode("utf-8",
