@@ -70,6 +70,9 @@ def real_mnist():
 def offline_env(home):
     """The environment of a user with an empty home and no network: every download fails fast."""
     env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "KERAS_HOME")}
+    # One thread for the frameworks: the tests run side by side, two or more at a time, and a
+    # framework's threads waiting on each other's busy cores slow tiny computations many times.
+    env.update(OMP_NUM_THREADS="1", TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
     env.update(HOME=str(home), PYTHONUNBUFFERED="1",
                http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
                HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="")

@@ -11,6 +11,9 @@ import pytest
 
 from conftest import EPOCH_LINE, LEVELS, ROOT, offline_env, run_script
 
+# The tests run the frameworks on one thread (conftest.offline_env); these give NumPy's BLAS all.
+ALL_BLAS_THREADS = {"OPENBLAS_NUM_THREADS": str(os.cpu_count())}
+
 
 @pytest.mark.parametrize("script", LEVELS)
 def test_level_trains_reports_repeats_and_replaces_old_files(script, mnist_dir, tmp_path):
@@ -80,7 +83,8 @@ def test_real_mnist_one_epoch_above_90_percent(script, real_mnist, tmp_path):
 def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     out = tmp_path / "bench.json"
     done = run_script("bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
-                      "--hidden", 16, "--json-out", out, home=tmp_path)
+                      "--hidden", 16, "--json-out", out, home=tmp_path,
+                      env=ALL_BLAS_THREADS)                # it compares NumPy's threads
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     rows = {line.split()[0]: line.split()[1:] for line in lines[3:-1]}
@@ -112,7 +116,8 @@ def test_numpy_levels_choose_their_blas_threads_and_the_override_wins(script, mn
     def threads(**env):
         out = tmp_path / "run.json"
         done = run_script(script, "--data-dir", mnist_dir, "--limit", 100, "--epochs", 1,
-                          "--hidden", 16, "--json-out", out, home=tmp_path, env=env)
+                          "--hidden", 16, "--json-out", out, home=tmp_path,
+                          env={**ALL_BLAS_THREADS, **env})   # NumPy's threads to choose from
         assert done.returncode == 0 and done.stderr == "", done.stderr
         return json.loads(out.read_text())["config"]["blas_threads"]
 
