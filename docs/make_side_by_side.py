@@ -357,6 +357,11 @@ SCRIPT = r"""
 """
 
 
+def row_id(row):
+    """The anchor of a row: "4. Training step" -> "4-training-step"."""
+    return re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-")
+
+
 def page(root, numbers):
     files = [(name, title, split_sections(os.path.join(root, name))) for name, title, _ in LEVELS]
     from pygments.formatters import HtmlFormatter
@@ -389,7 +394,7 @@ def page(root, numbers):
         "code.</p>",
         f'<div class="controls" role="group" aria-label="Levels shown">{"".join(buttons)}</div>',
         '<nav class="toc">Rows: ' + " · ".join(
-            f'<a href="#{re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-")}">{html.escape(row)}</a>'
+            f'<a href="#{row_id(row)}">{html.escape(row)}</a>'
             for row in ROWS) + "</nav>",
         "</header>", '<main class="grid">',
     ]
@@ -397,8 +402,7 @@ def page(root, numbers):
         parts.append(f'<div class="colhead" data-col="{col}">{html.escape(title)}<br>'
                      f'<a href="../{name}">{name}</a></div>')
     for row in ROWS:
-        row_id = re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-")
-        parts.append(f'<section class="rowhead" id="{row_id}"><h2>{html.escape(row)}</h2>'
+        parts.append(f'<section class="rowhead" id="{row_id(row)}"><h2>{html.escape(row)}</h2>'
                      f'{math_html(row)}</section>')
         for col, (name, title, sections) in enumerate(files):
             source = sections[row]

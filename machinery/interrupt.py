@@ -29,10 +29,6 @@ def install(snapshot=None):
     signal.signal(signal.SIGINT, _handler)
 
 
-def uninstall():
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
 def installed():
     return signal.getsignal(signal.SIGINT) is _handler
 

@@ -27,12 +27,11 @@ ARGS = None                                     # the flags of the script being 
 
 def _start():
     global ARGS
-    script, main = SCRIPT, MAIN
-    if script not in flags.FRAMEWORKS:          # imported by another program: nothing to do
+    if SCRIPT not in flags.FRAMEWORKS:          # imported by another program: nothing to do
         return
-    ARGS = flags.parse(script, main.__doc__)    # exits here, code 2, if a flag is wrong
-    interrupt.update(snapshot=lambda: nothing_done(script, ARGS))
-    if script != "compare":
+    ARGS = flags.parse(SCRIPT, MAIN.__doc__)    # exits here, code 2, if a flag is wrong
+    interrupt.update(snapshot=lambda: nothing_done(SCRIPT, ARGS))
+    if SCRIPT != "compare":
         check_files(ARGS)
 
 
