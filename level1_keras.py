@@ -70,10 +70,10 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # 4. Training step
 # ---------------------------------------------------------------------------------------------
-# There is none to write: compile() builds it - forward pass, loss, gradients by TensorFlow's
-# automatic differentiation, theta <- theta - lr * dL/dtheta - and fit() runs it on every batch.
-# steps_per_execution=50 runs 50 SGD steps (one per batch of 32) in each call of that compiled
-# function instead of one: less Python overhead per step, the same numbers.
+# There is none to write: Keras's own train_step() is it - forward pass, loss, GradientTape's
+# gradients, theta <- theta - lr * dL/dtheta. compile() only configures it; the first fit() traces
+# it into a TensorFlow graph and runs that on every batch (docs/inside.md). steps_per_execution=50
+# runs 50 SGD steps in each call of the graph instead of one: less Python overhead, same numbers.
 def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss

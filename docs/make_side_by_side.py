@@ -382,8 +382,9 @@ def page(root, numbers):
         "<code>docs/make_side_by_side.py</code>; the <a href=\"../README.md\">README</a> explains "
         "the project, the <a href=\"glossary.md\">glossary</a> its terms; "
         "<a href=\"engine.md\">one gradient through the engine</a> follows level 3½'s engine "
-        "closure by closure, and <a href=\"one_step.md\">inside one step</a> prints every number "
-        "of a training step at every level.</p>",
+        "closure by closure, <a href=\"one_step.md\">inside one step</a> prints every number "
+        "of a training step at every level, and <a href=\"inside.md\">inside the frameworks</a> "
+        "shows the graphs that Keras and PyTorch build for it.</p>",
         "<p class=\"legend\">Marked lines differ from the level to the left: "
         "<span class=\"mark-lesson\">lesson</span> is code that is new or does something else; "
         "<span class=\"mark-respelled\">respelled</span> is a line that equals the line it "
