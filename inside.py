@@ -37,7 +37,7 @@ import numpy as np
 import common
 import level4_numpy
 from graphs import engine_graph, keras_graph, torch_graph
-from machinery import cli, mnist_files, processes
+from machinery import cli, flags, mnist_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH_SIZE = 4          # small, so that every object fits on a screen
@@ -77,28 +77,14 @@ def section(title):
 
 
 def make_parser():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = flags.one_step_parser(__doc__, BATCH_SIZE, HIDDEN, common.DTYPE, "examples per step; "
+                                   "Keras's fit() is given the first 3 B")
     add = parser.add_argument
-    add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, metavar="B",
-        help="examples per step; Keras's fit() is given the first 3 B (default: %(default)s)")
-    add("--hidden", type=cli.positive_int, default=HIDDEN, metavar="H",
-        help="tanh units in the hidden layer (default: %(default)s)")
-    add("--lr", type=cli.positive_float, default=common.LR, metavar="LR",
-        help="SGD learning rate (default: %(default)s)")
-    add("--seed", type=cli.seed_int, default=common.SEED, metavar="S",
-        help="random seed of the initial weights, 0 to 2**32 - 1 (default: %(default)s)")
-    add("--dtype", choices=("float32", "float64"), default=common.DTYPE,
-        help="precision of the parameters and the data (default: %(default)s)")
-    add("--data-dir", metavar="DIR", default=os.environ.get("MNIST_DIR") or None,
-        help="read the four MNIST .gz files from DIR instead of downloading them "
-             "(default: $MNIST_DIR if set)")
     add("--json-out", metavar="FILE", help="write everything printed, as data, to FILE (JSON); "
                                            "docs/draw_inside.py draws from it")
     # How this script runs one framework in a child process; not for users.
     add("--part", choices=list(PARTS), help=argparse.SUPPRESS)
     add("--arrays-in", help=argparse.SUPPRESS)
-    parser.set_defaults(limit=None, init_from=None)   # cli.check_args() looks at these
     return parser
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 import common
 import level4_numpy
-from machinery import cli, mnist_files, params_files, processes
+from machinery import cli, flags, mnist_files, params_files, processes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH_SIZE = 4          # small, so that every number can be looked at
@@ -320,13 +320,13 @@ def run_here(args):
 def run_levels(args, folder):
     """Every level's results, {level: {quantity: array}}: a child process per framework, as
     TensorFlow and PyTorch cannot share one."""
-    flags = ["--batch-size", args.batch_size, "--hidden", args.hidden, "--lr", args.lr,
-             "--seed", args.seed, "--dtype", args.dtype, "--data-dir", args.data_dir]
+    step_flags = ["--batch-size", args.batch_size, "--hidden", args.hidden, "--lr", args.lr,
+                  "--seed", args.seed, "--dtype", args.dtype, "--data-dir", args.data_dir]
     frameworks = dict.fromkeys(level.framework for level in LEVELS.values())
     with concurrent.futures.ThreadPoolExecutor(len(frameworks)) as pool:   # side by side
         runs = [pool.submit(processes.run_python, f"one step with {framework}",
                             os.path.join(HERE, "one_step.py"), "--framework", framework,
-                            "--arrays-out", folder, *flags) for framework in frameworks]
+                            "--arrays-out", folder, *step_flags) for framework in frameworks]
         for run in runs:
             run.result()                               # a child's failure: its last lines
     results = {}
@@ -512,30 +512,15 @@ def report_lines(args, x, results, start, quantities, fd):
 # ---------------------------------------------------------------------------------------------
 def make_parser():
     """The flags, with the same checks and messages as the levels' (machinery/cli.py)."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = flags.one_step_parser(__doc__, BATCH_SIZE, HIDDEN, DTYPE, "examples in the batch: "
+                                   "the first B of the training set")
     add = parser.add_argument
-    add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, metavar="B",
-        help="examples in the batch: the first B of the training set (default: %(default)s)")
-    add("--hidden", type=cli.positive_int, default=HIDDEN, metavar="H",
-        help="tanh units in the hidden layer (default: %(default)s)")
-    add("--lr", type=cli.positive_float, default=common.LR, metavar="LR",
-        help="SGD learning rate (default: %(default)s)")
-    add("--seed", type=cli.seed_int, default=common.SEED, metavar="S",
-        help="random seed of the initial weights, 0 to 2**32 - 1 (default: %(default)s)")
-    add("--dtype", choices=("float32", "float64"), default=DTYPE,
-        help="precision of the parameters, the data and the arithmetic (default: %(default)s)")
-    add("--data-dir", metavar="DIR", default=os.environ.get("MNIST_DIR") or None,
-        help="read the four MNIST .gz files from DIR instead of downloading them "
-             "(default: $MNIST_DIR if set)")
     add("--json-out", metavar="FILE", help="write every quantity's shape, the levels that show "
                                            "it and their largest difference as JSON")
     # How this script runs the levels of one framework in a child process; not for users.
     add("--framework", choices=[level.framework for level in LEVELS.values()],
         help=argparse.SUPPRESS)
     add("--arrays-out", help=argparse.SUPPRESS)
-    # cli.check_args() also looks at two flags of the levels that one step does not have.
-    parser.set_defaults(limit=None, init_from=None)
     return parser
 
 

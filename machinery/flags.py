@@ -110,6 +110,29 @@ def compare_parser(description):
     return parser
 
 
+def one_step_parser(description, batch_size, hidden, dtype, batch_help):
+    """The flags of the scripts that open up one step (one_step.py, inside.py): the batch, the
+    model's size, the learning rate, the seed, the dtype and the data, checked as the levels'."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = parser.add_argument
+    add("--batch-size", type=positive_int, default=batch_size, metavar="B",
+        help=batch_help + " (default: %(default)s)")
+    add("--hidden", type=positive_int, default=hidden, metavar="H",
+        help="tanh units in the hidden layer (default: %(default)s)")
+    add("--lr", type=positive_float, default=common.LR, metavar="LR",
+        help="SGD learning rate (default: %(default)s)")
+    add("--seed", type=seed_int, default=common.SEED, metavar="S",
+        help="random seed of the initial weights, 0 to 2**32 - 1 (default: %(default)s)")
+    add("--dtype", choices=("float32", "float64"), default=dtype,
+        help="precision of the parameters, the data and the arithmetic (default: %(default)s)")
+    add("--data-dir", metavar="DIR", default=os.environ.get("MNIST_DIR") or None,
+        help="read the four MNIST .gz files from DIR instead of downloading them "
+             "(default: $MNIST_DIR if set)")
+    parser.set_defaults(limit=None, init_from=None)   # check_args() looks at these two as well
+    return parser
+
+
 def parser_for(script, description):
     """The parser of a script, by its name (level1_keras, ..., compare)."""
     framework = FRAMEWORKS[script]
