@@ -15,8 +15,7 @@ level4_numpy.py that computes the same thing by hand:
   loss.grad_fn through next_functions to the four AccumulateGrad leaves, with the tensors each
   node saved for backward(); why a second backward() fails, what retain_graph=True changes, and
   the bytes the saved tensors hold at the levels' default size (H = 256) for B = 32, 256, 2048.
-  (Level 2's nn.Linear and loss record the same kinds of nodes; level 3's are read here because
-  each one comes from a line of its own.)
+  Then level 2's graph of the same step: nn.Linear and its loss record fewer, larger nodes.
 * Level 3½ (own autograd): the same graph, from the engine's own Tensor objects, node for node
   beside PyTorch's.
 

@@ -50,10 +50,10 @@ def autograd_source(data):
         "labelloc": "t"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
                    "fontsize": "10"}, edge_attr={"fontname": "Helvetica", "fontsize": "9"})
-    for prefix, part, title in [("t", data["torch"], "PyTorch, level 3: loss.grad_fn, "
-                                 "next_functions; box: saved tensors"),
-                                ("e", data["engine"], "Own engine, level 3½: Tensor.parents; "
-                                 "box: what its closures keep")]:
+    for prefix, part, title in [("t", data["torch"], "PyTorch, level 3: walked from "
+                                 "loss.grad_fn through next_functions; box: saved tensors"),
+                                ("e", data["engine"], "Own engine, level 3½: walked from "
+                                 "loss through Tensor.parents; box: what its closures keep")]:
         with graph.subgraph(name="cluster_" + prefix) as sub:
             sub.attr(label=title, style="rounded", color="#888888")
             nodes = {n["id"]: n for n in part["nodes"]}

@@ -26,7 +26,7 @@ GROUPS = [("forward", "model(x): the two Dense layers", "forward()"),
           ("loss", "the compiled loss, computed from z2 (Keras's sigmoid keeps it)", "loss_fn()"),
           ("gradient", "added by GradientTape: tape.gradient(loss, weights)", "gradients()"),
           ("update", "optimizer.apply_gradients(): theta -= lr * dL/dtheta", "train_step()'s update"),
-          ("metrics", "the loss tracker, the accuracy, the optimizer's step count",
+          ("metrics", "the loss tracker, the accuracy, and the optimizer's step counter",
            "train_epoch()'s totals, accuracy()")]
 
 
@@ -100,6 +100,13 @@ def describe(x, y, start, lr, dtype):
     }
 
     # The first fit(): 2 epochs of 3 batches
+    keras_step = type(model).train_step        # Keras's own, as the installed Keras has it
+    lines, first = inspect.getsourcelines(keras_step)
+    source = {"file": "/".join(inspect.getsourcefile(keras_step).split("/")[-5:]),
+              "lines": [[first + i, line.strip()] for i, line in enumerate(lines)
+                        if any(word in line for word in (
+                            "def train_step", "GradientTape()", "self(x, training=True)",
+                            "loss = self._compute_loss(", "tape.gradient", "apply_gradients"))]}
     runs = counting(model)
     model.fit(x, y, batch_size=batch, epochs=2, shuffle=False, verbose=0)
     one_step, multi_step = built_functions(model)
@@ -121,7 +128,7 @@ def describe(x, y, start, lr, dtype):
                                              for spec in signature[0].structured_input_signature
                                              [0][0]])
     return {"batch": batch, "hidden": int(hidden), "dtype": dtype, "after_compile": compiled,
-            "first_fit": fitted, "steps_per_execution": per_call, "another_shape": ragged,
+            "first_fit": fitted, "train_step_source": source, "steps_per_execution": per_call, "another_shape": ragged,
             "graph": graph}
 
 
@@ -276,7 +283,7 @@ def report(data):
              f"{c['learning_rate']:g}, momentum {c['momentum']:g};",
              f"  the optimizer's variables so far: {', '.join(c['optimizer_variables'])};",
              f"  metrics {', '.join(c['metrics'])}; steps_per_execution = "
-             f"{c['steps_per_execution']}; jit_compile = {c['jit_compile']} (no XLA).", "",
+             f"{c['steps_per_execution']}; jit_compile = {c['jit_compile']} (no XLA, TensorFlow's compiler).", "",
              f"The first fit(): {f['epochs']} epochs of {f['examples']} examples in batches of "
              f"{f['batch']}: {f['steps']} SGD steps.",
              "  fit() called make_train_function(), which built model.train_function, a Python "
@@ -286,7 +293,9 @@ def report(data):
              "    one_step_on_data: a tf.function around model.train_step, Keras's own training "
              "step.",
              f"  The Python of train_step ran {times(f['python_runs'])}, while tf.function traced "
-             f"it; the graph ran {times(f['steps'])}.",
+             f"it; the step's graph ran {times(f['steps'])} (optimizer.iterations = {f['steps']}).",
+             f"  Keras's train_step, in {data['train_step_source']['file']}:",
+             *[f"    L{n} {code}" for n, code in data["train_step_source"]["lines"]],
              f"  Traces: one_step_on_data {f['traces_one_step']}, multi_step_on_iterator "
              f"{f['traces_multi_step']}.", "",
              "steps_per_execution, the same steps from the same start:"]

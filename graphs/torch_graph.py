@@ -264,8 +264,8 @@ def report(data):
     level2 = data["level2_nodes"]
     by_model = next(node["line"] for node in level2 if node["line"])
     lines += ["", f"Level 2's nn layers record the same step in {len(level2)} nodes, fewer and "
-              f"larger: L{by_model[0]} {by_model[1]} records the model's, calling the loss_fn "
-              "object the loss's:"]
+              f"larger. The model's nodes come from L{by_model[0]} {by_model[1]};",
+              "the loss's from calling the loss_fn object (nn.BCEWithLogitsLoss):"]
     lines += ["  " + node_line(node, width=38) for node in level2]
     life = data["lifetime"]
     lines += ["", "The graph's lifetime:",
@@ -288,7 +288,7 @@ def report(data):
               "What the saved tensors hold, counted once each (level 3's step, H = "
               f"{data['saved_bytes'][0]['hidden']}, {data['saved_bytes'][0]['dtype']}):"]
     lines.append("  " + ", ".join(data["saved_bytes"][0]["tensors"]) + " (a: by sigmoid's "
-                 "node, which backward() does not reach)")
+                 "node, which backward() does not reach); x, y and W2 live on in the caller")
     for size in data["saved_bytes"]:
         lines.append(f"  B = {size['batch']:>5}: {len(size['tensors'])} tensors, "
                      f"{size['bytes']:>10,} bytes, {size['intermediate_bytes']:>10,} of them "
