@@ -1,0 +1,359 @@
+"""Write notebooks/level*.ipynb: every level as a Jupyter notebook, generated from its file.
+
+Each notebook holds, in order:
+  * the level's docstring, as markdown;
+  * its imports, and one line that puts the project's folder on the path;
+  * section by section (level 3½'s engine first, then 1. Data ... 6. Main), the section's
+    mathematics (the same source as docs/side_by_side.html's) and the section's code, as it is
+    in the file, so that running the cells defines the level's own functions;
+  * the cells a learner would write next: a slice of MNIST and its shapes; one forward pass with
+    z1, h and a for one image; one training step with the loss before and after; a short training
+    run (the lines of the level's main(), with the flags replaced by a few settings), plotted;
+  * pointers to the exercises.
+
+Nothing in a notebook is typed by hand where the level file has it: a notebook is made again from
+the file, and tests/test_notebooks.py fails when a committed notebook's cells differ from what this
+script makes now. The notebooks are committed with their outputs, made by running each once:
+
+    python docs/make_notebooks.py                       # the cells only, outputs kept where fresh
+    python docs/make_notebooks.py --execute             # and run them (MNIST_DIR, or downloads)
+
+A level file whose sections cannot be found stops the script with one line naming the file and
+the section; no notebook is written then.
+"""
+
+import argparse
+import ast
+import datetime
+import os
+import platform
+import re
+import sys
+import textwrap
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+from make_side_by_side import ENGINE, HEADER, LEVELS, MATH, SECTIONS, split_sections  # noqa: E402
+
+from machinery import atomic  # noqa: E402
+from machinery.errors import UserError  # noqa: E402
+
+FRAMEWORK = {"level1_keras.py": "keras", "level2_pytorch.py": "nn", "level3_autograd.py": "torch",
+             "level3b_own_autograd.py": "engine", "level4_numpy.py": "numpy"}
+ARGS = {"seed": "SEED", "dtype": "DTYPE", "data_dir": "data_dir", "limit": "LIMIT",
+        "hidden": "HIDDEN", "lr": "LR", "batch_size": "BATCH_SIZE", "shuffle": "SHUFFLE",
+        "epochs": "EPOCHS", "device": "DEVICE"}
+LOSS_LINE = "loss before the step: "      # tests/test_notebooks.py reads the number after it
+LIMIT, EPOCHS = 2000, 3                  # the notebooks' slice of MNIST, and their epochs
+EXERCISES = {
+    "keras": [(8, "write level 1's training step yourself"), (3, "softmax, and a Keras trap"),
+              (5, "momentum, by hand and by the optimizers")],
+    "nn": [(5, "momentum, by hand and by the optimizers")],
+    "torch": [(4, "sum over the outputs instead of the mean"), (5, "momentum")],
+    "engine": [(2, "a ReLU hidden layer: at level 3½, add a relu() to the engine beside tanh()"),
+               (7, "break it on purpose")],
+    "numpy": [(1, "mean squared error instead of cross-entropy"), (2, "a ReLU hidden layer"),
+              (6, "a second hidden layer"), (7, "break it on purpose")],
+}
+ANCHORS = {1: "exercise-1-mean-squared-error-instead-of-cross-entropy",
+           2: "exercise-2-a-relu-hidden-layer-he-or-glorot",
+           3: "exercise-3-softmax-and-categorical-cross-entropy-and-a-keras-trap",
+           4: "exercise-4-sum-over-the-outputs-instead-of-the-mean",
+           5: "exercise-5-momentum-by-hand-and-by-the-optimizers",
+           6: "exercise-6-a-second-hidden-layer", 7: "exercise-7-break-it-on-purpose",
+           8: "exercise-8-write-level-1s-training-step-yourself"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a level file
+# ---------------------------------------------------------------------------------------------
+def without_banner(section):
+    """A section's code without its '# ----- / # 1. Data / # -----' banner."""
+    lines = section.splitlines()
+    while lines and (not lines[0].strip() or lines[0].startswith("# ")):
+        if lines[0].startswith("# ") and not re.match(r"# (-{20,}|\d\. |The engine)", lines[0]):
+            break
+        lines.pop(0)
+    return "\n".join(lines).strip("\n")
+
+
+def main_parts(text, name):
+    """main()'s set-up lines and the body of its `with cli.Report(...)` block, as notebook code:
+    the flags' values replaced by the notebook's settings, --init-from and --save-weights left
+    out (the notebook starts from the level's own draw and saves nothing)."""
+    tree = ast.parse(text)
+    main = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"),
+                None)
+    if main is None:
+        raise UserError(f"{name}: no main() in the section \"# 6. Main\".")
+    lines = text.splitlines()
+    setup, loop, previous_end = [], [], main.body[0].end_lineno
+    for statement in main.body[1:]:           # main.body[0]: args = cli.parse_args(...)
+        source = lines[previous_end:statement.end_lineno]
+        previous_end = statement.end_lineno
+        if isinstance(statement, ast.If):    # if args.init_from: / if args.save_weights:
+            continue
+        if isinstance(statement, ast.With):  # with cli.Report(__file__, args) as report:
+            body = lines[statement.body[0].lineno - 1:statement.body[-1].end_lineno]
+            loop = textwrap.dedent("\n".join(body)).splitlines()
+            continue
+        setup += textwrap.dedent("\n".join(source)).splitlines()
+    if not loop:
+        raise UserError(f"{name}: main() has no `with cli.Report(...)` block.")
+
+    def settings(line):
+        line = line.replace("params_files.load(args) if args.init_from else ", "")
+        return re.sub(r"\bargs\.(\w+)", lambda m: ARGS[m.group(1)], line)
+
+    return ([settings(line) for line in setup if line.strip() or setup],
+            [settings(line) for line in loop])
+
+
+def z1_line(text):
+    """The line of forward() that computes z1, without its comment (levels 3, 3½ and 4)."""
+    for line in text.splitlines():
+        if line.strip().startswith("z1 = "):
+            return line.split("  #")[0].strip()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The cells a learner writes next, for each kind of level
+# ---------------------------------------------------------------------------------------------
+def settings_cell(framework):
+    lines = ["# The run's settings: common.py's defaults, as the script's flags give them, but a",
+             "# slice of MNIST and a few epochs, so that the notebook runs in seconds.",
+             "data_dir = os.environ.get(\"MNIST_DIR\")   # None: MNIST is downloaded, as the "
+             "script does",
+             f"LIMIT, EPOCHS = {LIMIT}, {EPOCHS}                   # the first {LIMIT:,} training and "
+             "test images",
+             "SEED, DTYPE, HIDDEN = common.SEED, common.DTYPE, common.HIDDEN",
+             "LR, BATCH_SIZE, SHUFFLE = common.LR, common.BATCH_SIZE, True"]
+    if framework in ("nn", "torch"):
+        lines += ["DEVICE = \"cuda\" if torch.cuda.is_available() else \"cpu\"   # as --device auto",
+                  "if data_dir is None:                       # torchvision's download, once",
+                  "    mnist_files.prefetch_torchvision(cli.TORCHVISION_ROOT)"]
+    if framework == "keras":
+        lines += ["if data_dir is None:                       # Keras's download, once, quietly",
+                  "    mnist_files.prefetch_keras()"]
+    return "\n".join(lines)
+
+
+def shapes_cell(framework):
+    return ("for name, array in [(\"x_train\", x_train), (\"y_train\", y_train), "
+            "(\"x_test\", x_test), (\"y_test\", y_test)]:\n"
+            "    print(f\"{name:8} {tuple(array.shape)}  {array.dtype}\")\n"
+            "print(\"the first label, one-hot:\", y_train[0])")
+
+
+def forward_cell(framework, z1):
+    show = ("print(\"z1[:5] =\", z1[0, :5])\nprint(\"h[:5]  =\", h[0, :5])\n"
+            "print(\"a     =\", a[0])\nprint(\"label:\", int(y[0].argmax()))")
+    if framework == "keras":
+        return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
+                "first = model.layers[0]                          # Dense(H, activation=\"tanh\")\n"
+                "z1 = x @ first.kernel + first.bias               # what the layer computes before"
+                " tanh\n"
+                "h = keras.ops.convert_to_numpy(first(x))         # = tanh(z1)\n"
+                "a = keras.ops.convert_to_numpy(model(x))         # = sigmoid(h W2 + b2)\n" + show)
+    if framework == "nn":
+        return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
+                "with torch.no_grad():                            # looking: nothing to record\n"
+                "    z1 = model[0](x)                             # nn.Linear: x W1 + b1\n"
+                "    h = model[1](z1)                             # nn.Tanh\n"
+                "    z2, a = forward(x, model)\n" + show)
+    if framework == "engine":
+        return ("x, y = Tensor(x_train[:1]), Tensor(y_train[:1])  # one image and its label\n"
+                f"h, z2, a = forward(x, params)\n{z1}                 # forward()'s own line: z1 "
+                "stays inside it\n" + show.replace("z1[0", "z1.data[0").replace("h[0", "h.data[0")
+                .replace("a[0]", "a.data[0]").replace("y[0]", "y.data[0]"))
+    if framework == "torch":
+        return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
+                "with torch.no_grad():                            # looking: nothing to record\n"
+                f"    h, z2, a = forward(x, params)\n    {z1}             # forward()'s own line\n"
+                + show)
+    return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
+            f"h, z2, a = forward(x, params)\n{z1}                 # forward()'s own line: z1 stays "
+            "inside it\n" + show)
+
+
+def step_cell(framework):
+    first = "x, y = x_train[:BATCH_SIZE], y_train[:BATCH_SIZE]   # the first batch\n"
+    step = {"keras": "loss, acc = model.train_on_batch(x, y)          # Keras's train_step, once",
+            "nn": "loss, acc = train_step(model, optimizer, x, y)",
+            "torch": "loss, acc = train_step(params, x, y, LR)",
+            "engine": "loss, acc = train_step(params, Tensor(x), Tensor(y), LR)",
+            "numpy": "loss, acc = train_step(params, x, y, LR)"}[framework]
+    after = {"keras": "model.evaluate(x, y, verbose=0)[0]", "nn": "evaluate(model, x, y)[0]"}.get(
+        framework, "evaluate(params, x, y)[0]")
+    return (first + step + "   # returns the loss before the update\n"
+            f"print(f\"{LOSS_LINE}{{float(loss)!r}}\")\n"
+            f"print(f\"loss after the step:  {{float({after})!r}}\")")
+
+
+REPORT_CELL = '''class Report:
+    """The script's report line, in the notebook: print each epoch, and keep its numbers."""
+    def __init__(self):
+        self.history = []
+
+    def epoch(self, train_loss, train_acc, test_loss, test_acc):
+        self.history.append((train_loss, train_acc, test_loss, test_acc))
+        print(f"epoch {len(self.history)}: train loss {train_loss:.4f}  train acc {train_acc:.2%}  "
+              f"test loss {test_loss:.4f}  test acc {test_acc:.2%}")
+
+
+report = Report()'''
+
+PLOT_CELL = '''import matplotlib.pyplot as plt
+
+train_loss, train_acc, test_loss, test_acc = zip(*report.history)
+epochs = range(1, len(report.history) + 1)
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3))
+left.plot(epochs, train_loss, "o-", label="train")
+left.plot(epochs, test_loss, "o-", label="test")
+left.set(xlabel="epoch", ylabel="loss")
+left.legend()
+right.plot(epochs, train_acc, "o-", label="train")
+right.plot(epochs, test_acc, "o-", label="test")
+right.set(xlabel="epoch", ylabel="accuracy")
+right.legend()
+plt.show()'''
+
+
+# ---------------------------------------------------------------------------------------------
+# A notebook
+# ---------------------------------------------------------------------------------------------
+def math_markdown(row):
+    return "\n\n".join(f"$$\n{latex}\n$$\n\n{words}" for latex, words in MATH[row])
+
+
+def cells_of(root, filename):
+    """[(cell type, source)] of one level's notebook."""
+    path = os.path.join(root, filename)
+    parts = split_sections(path)               # UserError if a section is missing
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    framework = FRAMEWORK[filename]
+    docstring = ast.get_docstring(ast.parse(text))
+    imports = text[text.index('"""', 3) + 3:].strip("\n") if text.startswith('"""') else text
+    imports = parts[HEADER][parts[HEADER].index(imports[:20]):].strip("\n")
+    cells = [("markdown", f"*Generated from [`{filename}`](../{filename}) by "
+              "[`docs/make_notebooks.py`](../docs/make_notebooks.py): change the file, then make "
+              "the notebook again.*\n\n" + docstring),
+             ("code", "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath(\"..\"))   "
+              "# the project's folder: common, machinery and the levels\n\n" + imports)]
+    rows = ([ENGINE] if parts[ENGINE] else []) + SECTIONS
+    for row in rows:
+        code = without_banner(parts[row])
+        if row == "6. Main":
+            code = code.split("\n\nif __name__ == \"__main__\":")[0]
+        title = "The engine" if row == ENGINE else row
+        cells += [("markdown", f"## {title}\n\n{math_markdown(row)}"), ("code", code)]
+        if row == "6. Main":
+            cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`),"
+                          " with the flags. The cells below do its work one piece at a time, "
+                          "where you can look at each result."))
+    setup, loop = main_parts(text, filename)
+    z1 = z1_line(parts["2. Model"])
+    cells += [
+        ("markdown", "## Running it, one piece at a time\n\nThe settings, then the data and the "
+         "parameters: the first lines of `main()`, with the flags' values replaced by these "
+         "settings."),
+        ("code", settings_cell(framework)),
+        ("code", "\n".join(setup).strip("\n")),
+        ("markdown", "The data: `x` holds one image per row, 784 pixels in $[0, 1]$; `y` the "
+         "one-hot labels."),
+        ("code", shapes_cell(framework)),
+        ("markdown", "One forward pass, for one image: $z_1$ and $h$ have $H$ entries (the first "
+         "five are shown), $a$ has 10, one per digit. Before training, every entry of $a$ is "
+         "somewhere between about 0.25 and 0.75: no digit is preferred yet."),
+        ("code", forward_cell(framework, z1)),
+        ("markdown", "One training step on the first batch: the loss of the batch before the "
+         "update, and after it. The step lowers it."),
+        ("code", step_cell(framework)),
+        ("markdown", f"A short run: {'`fit()`' if framework == 'keras' else 'the loop of `main()`'}"
+         ", for `EPOCHS` epochs on the slice, from the weights the step above left. `report` "
+         "stands in for the script's report line, and keeps the numbers for the plot."),
+        ("code", REPORT_CELL),
+        ("code", "\n".join(loop)),
+        ("code", PLOT_CELL),
+        ("markdown", "## Try this\n\n- Change `LR` in the settings cell to 10, or to 0.01, and run "
+         "the cells below it again.\n" + "\n".join(
+             f"- [Exercise {n}](../EXERCISES.md#{ANCHORS[n]}): {what}."
+             for n, what in EXERCISES[framework])),
+    ]
+    return cells
+
+
+def notebook_of(cells):
+    import nbformat
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                             "language": "python"},
+                              "language_info": {"name": "python"}})
+    notebook.cells = [nbformat.v4.new_markdown_cell(source) if kind == "markdown" else
+                      nbformat.v4.new_code_cell(source) for kind, source in cells]
+    for i, cell in enumerate(notebook.cells):   # ids from the position: the same every time
+        cell.id = f"cell-{i}"
+    return notebook
+
+
+def execute(notebook, folder):
+    """Run every cell with nbclient, in `folder`, as Jupyter would; outputs stored in place."""
+    from nbclient import NotebookClient
+    NotebookClient(notebook, timeout=600, kernel_name="python3",
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"],   # no start-up notices
+                   resources={"metadata": {"path": folder}}).execute()
+    return notebook
+
+
+def without_addresses(notebook):
+    """Drop results shown only as an object's address (`<... History object at 0x7f...>`): they
+    differ from run to run and say nothing."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (
+                o.output_type == "execute_result" and
+                re.fullmatch(r"<.* at 0x[0-9a-f]+>", o.get("data", {}).get("text/plain", "")))]
+    return notebook
+
+
+def machine():
+    """The machine that ran the notebooks, for their metadata."""
+    from machinery.cli import cpu_model
+    return f"{cpu_model()}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=ROOT, metavar="DIR",
+                        help="the folder that holds the level files (default: the project's)")
+    parser.add_argument("--out-dir", default=os.path.join(ROOT, "notebooks"), metavar="DIR",
+                        help="where to write the notebooks (default: notebooks/)")
+    parser.add_argument("--execute", action="store_true",
+                        help="run each notebook with nbclient and keep its outputs")
+    args = parser.parse_args(argv)
+    import nbformat
+    made = {name: notebook_of(cells_of(args.root, name)) for name, _, _ in LEVELS}   # all first
+    os.makedirs(args.out_dir, exist_ok=True)
+    for name, notebook in made.items():
+        path = os.path.join(args.out_dir, name.replace(".py", ".ipynb"))
+        if args.execute:
+            without_addresses(execute(notebook, args.out_dir))
+            notebook.metadata["executed"] = {"machine": machine(),
+                                             "date": datetime.date.today().isoformat()}
+        elif os.path.exists(path):             # keep the outputs of cells that did not change
+            old = nbformat.read(path, as_version=4)
+            if [c.source for c in old.cells] == [c.source for c in notebook.cells]:
+                continue
+        with atomic.replace(path, "w") as f:
+            nbformat.write(notebook, f)
+
+
+if __name__ == "__main__":
+    from machinery import cli
+    cli.run(main)
