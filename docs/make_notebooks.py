@@ -182,16 +182,83 @@ def forward_cell(framework, z1):
 
 def step_cell(framework):
     first = "x, y = x_train[:BATCH_SIZE], y_train[:BATCH_SIZE]   # the first batch\n"
-    step = {"keras": "loss, acc = model.train_on_batch(x, y)          # Keras's train_step, once",
-            "nn": "loss, acc = train_step(model, optimizer, x, y)",
-            "torch": "loss, acc = train_step(params, x, y, LR)",
-            "engine": "loss, acc = train_step(params, Tensor(x), Tensor(y), LR)",
-            "numpy": "loss, acc = train_step(params, x, y, LR)"}[framework]
+    step = {"keras": "loss, acc = model.train_on_batch(x, y)   # Keras's train_step, once: the loss "
+                     "before the update",
+            "nn": "loss, acc = train_step(model, optimizer, x, y)   # the loss before the update",
+            "torch": "loss, acc = train_step(params, x, y, LR)        # the loss before the update",
+            "engine": "loss, acc = train_step(params, Tensor(x), Tensor(y), LR)   # Tensors in; "
+                      "the loss before the update\n# (evaluate() below takes arrays and wraps "
+                      "them itself, as train_epoch() does)",
+            "numpy": "loss, acc = train_step(params, x, y, LR)        # the loss before the "
+                     "update"}[framework]
     after = {"keras": "model.evaluate(x, y, verbose=0)[0]", "nn": "evaluate(model, x, y)[0]"}.get(
         framework, "evaluate(params, x, y)[0]")
-    return (first + step + "   # returns the loss before the update\n"
+    return (first + step + "\n"
             f"print(f\"{LOSS_LINE}{{float(loss)!r}}\")\n"
             f"print(f\"loss after the step:  {{float({after})!r}}\")")
+
+
+SAME_START = {
+    "engine": " Levels 3½ and 4 draw their weights from the same NumPy generator with the same "
+              "seed, so their notebooks show the same numbers; levels 1 to 3 draw with their own "
+              "generators.",
+    "numpy": " Levels 3½ and 4 draw their weights from the same NumPy generator with the same "
+             "seed, so their notebooks show the same numbers; levels 1 to 3 draw with their own "
+             "generators.",
+}
+SAME_START.update({name: "" for name in ("keras", "nn", "torch")})
+GRADIENTS_TEXT = {
+    "keras": "`fit()` does this inside Keras's `train_step`; here `tf.GradientTape` records the "
+             "forward pass and the loss, and `tape.gradient` walks the record back "
+             "([what fit() builds](../docs/inside.md)).",
+    "nn": "`loss.backward()` fills each parameter's `.grad`; `nn.Linear` keeps $W^\\top$, so "
+          "`model[0].weight.grad` is $\\partial L/\\partial W_1$ transposed. `zero_grad()` "
+          "clears them again, since `.grad` adds up.",
+    "torch": "`loss.backward()` fills each parameter's `.grad` ([what it walks]"
+             "(../docs/inside.md)); they are cleared again, since `.grad` adds up.",
+    "engine": "The engine's `loss.backward()` fills each parameter's `.grad`; they are cleared "
+              "again, since `.grad` adds up.",
+    "numpy": "`gradients()` computes them by hand; one entry is checked against a finite "
+             "difference of the loss, $(L(\\theta + \\epsilon) - L(\\theta - \\epsilon)) / "
+             "2\\epsilon$, in float64.",
+}
+
+
+def gradients_cell(framework):
+    first = "x, y = x_train[:BATCH_SIZE], y_train[:BATCH_SIZE]   # the first batch\n"
+    show = ("for name, g in grads.items():\n"
+            "    print(f\"dL/d{name:3} {str(tuple(g.shape)):11} norm {float((g ** 2).sum()) ** 0.5:.4f}\")")
+    if framework == "keras":
+        return (first + "import tensorflow as tf\n\n"
+                "with tf.GradientTape() as tape:                  # record what follows\n"
+                "    a = model(x, training=True)\n"
+                "    loss = model.compute_loss(x=x, y=y, y_pred=a, training=True)\n"
+                "weights = model.trainable_weights                # W1, b1, W2, b2\n"
+                "grads = dict(zip([\"W1\", \"b1\", \"W2\", \"b2\"], "
+                "[keras.ops.convert_to_numpy(g) for g in tape.gradient(loss, weights)]))\n" + show)
+    if framework == "nn":
+        return (first + "z2, a = forward(x, model)\nloss_fn(z2, y).backward()\n"
+                "grads = {\"W1^T\": model[0].weight.grad, \"b1\": model[0].bias.grad,\n"
+                "         \"W2^T\": model[2].weight.grad, \"b2\": model[2].bias.grad}\n"
+                + show + "\noptimizer.zero_grad()                            # .grad adds up: clear it")
+    if framework == "torch":
+        return (first + "h, z2, a = forward(x, params)\nloss_fn(z2, y).backward()\n"
+                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n"
+                "for p in params.values():\n    p.grad = None                                 "
+                "# .grad adds up: clear it")
+    if framework == "engine":
+        return (first + "h, z2, a = forward(Tensor(x), params)\nloss_fn(z2, Tensor(y)).backward()\n"
+                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n"
+                "for p in params.values():\n    p.grad = None                                 "
+                "# .grad adds up: clear it")
+    return (first + "h, z2, a = forward(x, params)\ngrads = gradients(x, y, params, h, a)\n" + show
+            + "\n\n# One entry of dL/dW2, against a finite difference of the loss, in float64\n"
+            "p64 = {name: p.astype(np.float64) for name, p in params.items()}\n"
+            "x64, y64, e = x.astype(np.float64), y.astype(np.float64), 1e-6\n"
+            "p64[\"W2\"][0, 0] += e\nup = loss_fn(forward(x64, p64)[1], y64)\n"
+            "p64[\"W2\"][0, 0] -= 2 * e\ndown = loss_fn(forward(x64, p64)[1], y64)\n"
+            "print(f\"dL/dW2[0, 0]: gradients() {grads['W2'][0, 0]:.6e}, finite difference "
+            "{(up - down) / (2 * e):.6e}\")")
 
 
 REPORT_CELL = '''class Report:
@@ -220,6 +287,9 @@ right.plot(epochs, train_acc, "o-", label="train")
 right.plot(epochs, test_acc, "o-", label="test")
 right.set(xlabel="epoch", ylabel="accuracy")
 right.legend()
+for axes in (left, right):
+    axes.set_xticks(list(epochs))
+fig.tight_layout()
 plt.show()'''
 
 
@@ -240,9 +310,15 @@ def cells_of(root, filename):
     docstring = ast.get_docstring(ast.parse(text))
     imports = text[text.index('"""', 3) + 3:].strip("\n") if text.startswith('"""') else text
     imports = parts[HEADER][parts[HEADER].index(imports[:20]):].strip("\n")
-    cells = [("markdown", f"*Generated from [`{filename}`](../{filename}) by "
+    title, _, rest = docstring.partition("\n")
+    cells = [("markdown", f"# {title}\n\n*Generated from [`{filename}`](../{filename}) by "
               "[`docs/make_notebooks.py`](../docs/make_notebooks.py): change the file, then make "
-              "the notebook again.*\n\n" + docstring),
+              "the notebook again. Terms you may not know: the "
+              "[glossary](../docs/glossary.md).*\n\n" + rest.strip("\n")),
+             ("markdown", "The imports, as in the file, after one line that lets the notebook "
+              "find the project's modules. `machinery.startup` matters only when the file runs "
+              "as a script (it checks the flags and answers Ctrl-C); in a notebook it does "
+              "nothing."),
              ("code", "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath(\"..\"))   "
               "# the project's folder: common, machinery and the levels\n\n" + imports)]
     rows = ([ENGINE] if parts[ENGINE] else []) + SECTIONS
@@ -253,15 +329,16 @@ def cells_of(root, filename):
         title = "The engine" if row == ENGINE else row
         cells += [("markdown", f"## {title}\n\n{math_markdown(row)}"), ("code", code)]
         if row == "6. Main":
-            cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`),"
-                          " with the flags. The cells below do its work one piece at a time, "
-                          "where you can look at each result."))
+            cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`):"
+                          " it reads the script's flags, so do not call it here. The cells below "
+                          "do its work one piece at a time, where you can look at each result."))
     setup, loop = main_parts(text, filename)
     z1 = z1_line(parts["2. Model"])
     cells += [
         ("markdown", "## Running it, one piece at a time\n\nThe settings, then the data and the "
          "parameters: the first lines of `main()`, with the flags' values replaced by these "
-         "settings."),
+         f"settings. The sections above speak of all of MNIST; here the run takes the first "
+         f"{LIMIT:,} training and test images, so that each cell takes seconds."),
         ("code", settings_cell(framework)),
         ("code", "\n".join(setup).strip("\n")),
         ("markdown", "The data: `x` holds one image per row, 784 pixels in $[0, 1]$; `y` the "
@@ -269,8 +346,12 @@ def cells_of(root, filename):
         ("code", shapes_cell(framework)),
         ("markdown", "One forward pass, for one image: $z_1$ and $h$ have $H$ entries (the first "
          "five are shown), $a$ has 10, one per digit. Before training, every entry of $a$ is "
-         "somewhere between about 0.25 and 0.75: no digit is preferred yet."),
+         "somewhere between about 0.25 and 0.75: one of them is the largest, but only by the "
+         "chance of the initial draw." + SAME_START[framework]),
         ("code", forward_cell(framework, z1)),
+        ("markdown", "The gradients of the loss on the first batch ($B$ = `BATCH_SIZE` images), "
+         "one per parameter, each the shape of its parameter. " + GRADIENTS_TEXT[framework]),
+        ("code", gradients_cell(framework)),
         ("markdown", "One training step on the first batch: the loss of the batch before the "
          "update, and after it. The step lowers it."),
         ("code", step_cell(framework)),
@@ -280,6 +361,9 @@ def cells_of(root, filename):
         ("code", REPORT_CELL),
         ("code", "\n".join(loop)),
         ("code", PLOT_CELL),
+        ("markdown", "The train loss of an epoch is the mean over its batches, taken while the "
+         "weights still change; the test loss is taken once, after the epoch. That is why the "
+         "first epoch's train loss can lie above its test loss."),
         ("markdown", "## Try this\n\n- Change `LR` in the settings cell to 10, or to 0.01, and run "
          "the cells below it again.\n" + "\n".join(
              f"- [Exercise {n}](../EXERCISES.md#{ANCHORS[n]}): {what}."
