@@ -15,5 +15,6 @@ step, evaluation, main); what is here only makes them behave well as programs:
 * ``atomic``         - every output file is written whole or not at all;
 * ``errors``         - the errors a user can cause, which ``cli.run`` turns into one line;
 * ``quiet_tensorflow`` - imports TensorFlow without its C++ start-up log on the screen;
-* ``processes``      - how bench.py and one_step.py run a program as a process of its own.
+* ``processes``      - how bench.py, compilers.py, inside.py and one_step.py run a program as a
+                       process of its own.
 """

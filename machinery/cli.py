@@ -61,21 +61,22 @@ def parse_args(description, argv=None, framework="numpy"):
 
 write_json = atomic.write_json
 BLAS_THREADS_VARIABLE = "LEVELS_BLAS_THREADS"
-MEASURE_SECONDS = 0.12          # the most the choice of threads may spend measuring
+MEASURE_SECONDS = 0.5           # about the most the choice of threads may spend measuring
 
 
 def limit_blas_threads(args=None):
-    """The NumPy levels' BLAS threads: one, or all of them, whichever does this run's matrix
-    products faster on this machine. Measured in a fraction of a second the first time a run of
-    these sizes starts on a machine, and remembered (CHOICES_FILE), because the choice also
-    changes the last bits of float32 results: every later run then makes the same choice, and the
-    same --seed gives the very same numbers. $LEVELS_BLAS_THREADS overrides the choice: a number,
-    or "all". Returns what was chosen and why.
+    """The NumPy levels' BLAS threads: one, or all of them, whichever does this run's whole
+    training step faster on this machine. Measured in half a second the first time a run of these sizes starts on a machine, and remembered
+    (CHOICES_FILE), because the choice also changes the last bits of float32 results: every later
+    run then makes the same choice, and the same --seed gives the very same numbers.
+    $LEVELS_BLAS_THREADS overrides the choice: a number, or "all". Returns what was chosen and why.
 
-    Why measure: at batch 32 a product such as x^T dz1 (784 x 32 by 32 x 128) is so small that
+    Why measure: at batch 32 a product such as x^T dz1 (784 x 32 by 32 x 256) is so small that
     handing half of it to a second thread may cost more than it saves. Whether it does depends on
     the CPU and on OpenBLAS's kernel for it: one thread was faster on an Intel Xeon VM, all
-    threads on an AMD EPYC VM (docs/speed.md)."""
+    threads on an AMD EPYC VM (docs/speed.md). Why the whole step: timing the matrix products
+    alone chose all threads on a 16-core Xeon where the epoch was 40% slower on all of them; the
+    step's element-wise work between the products, on one thread, counts too."""
     from threadpoolctl import threadpool_info, threadpool_limits
     wanted = os.environ.get(BLAS_THREADS_VARIABLE)
     if wanted:
@@ -90,7 +91,7 @@ def limit_blas_threads(args=None):
     hidden, dtype = (args.hidden, args.dtype) if args else (common.HIDDEN, common.DTYPE)
     key = " | ".join([cpu_model(), *(f"{p['internal_api']} {p['version']} {p['architecture']}"
                                       for p in blas), f"{available} threads",
-                      f"batch {batch}, hidden {hidden}, {dtype}"])
+                      f"batch {batch}, hidden {hidden}, {dtype}", "whole step"])
     choices = read_choices()
     remembered = key in choices
     if not remembered:
@@ -142,27 +143,42 @@ def cpu_model():
 
 
 def measure_blas_threads(batch, hidden, dtype, threadpool_limits):
-    """Median seconds of one training step's matrix products, at this run's sizes, on one BLAS
+    """Median seconds of one whole training step of level 4, at this run's sizes, on one BLAS
     thread (key 1) and on all of them (key None), measured in turns."""
     rng = np.random.default_rng(0)
-    x, w1, dz1 = (rng.standard_normal(s).astype(dtype) for s in
-                  ((batch, common.N_INPUTS), (common.N_INPUTS, hidden), (batch, hidden)))
-    w2, dz2 = (rng.standard_normal(s).astype(dtype) for s in
-               ((hidden, common.N_OUTPUTS), (batch, common.N_OUTPUTS)))
+    x = rng.random((batch, common.N_INPUTS)).astype(dtype)
+    y = np.eye(common.N_OUTPUTS, dtype=dtype)[rng.integers(0, common.N_OUTPUTS, batch)]
+    w1, w2 = (0.05 * rng.standard_normal(s).astype(dtype) for s in
+              ((common.N_INPUTS, hidden), (hidden, common.N_OUTPUTS)))
+    b1, b2 = np.zeros(hidden, dtype), np.zeros(common.N_OUTPUTS, dtype)
 
-    def step():                                 # the products of forward() and gradients()
-        x @ w1, dz1 @ w2, dz1.T @ dz2, dz2 @ w2.T, x.T @ dz1
+    def step():                                 # level 4's train_step, the same operations
+        h = np.tanh(x @ w1 + b1)
+        z2 = h @ w2 + b2
+        a = 0.5 * (1 + np.tanh(0.5 * z2))
+        np.mean(np.logaddexp(0, z2) - y * z2)
+        dz2 = (a - y) / y.size
+        dW2, db2, dh = h.T @ dz2, dz2.sum(axis=0), dz2 @ w2.T
+        dz1 = dh * (1 - h * h)
+        dW1, db1 = x.T @ dz1, dz1.sum(axis=0)
+        for p, g in ((w1, dW1), (b1, db1), (w2, dW2), (b2, db2)):
+            p -= 1e-3 * g
 
+    step()                                      # the first run: memory allocated
+    start = time.perf_counter()
+    step()
+    per_turn = max(3, int(0.02 / max(time.perf_counter() - start, 1e-6)))   # a turn: ~20 ms
     times = {1: [], None: []}
     deadline = time.perf_counter() + MEASURE_SECONDS
-    for turn in range(12):
+    for turn in range(1000):
         for limit in times:
             with threadpool_limits(limits=limit, user_api="blas"):
-                step()                          # once untimed: threads woken, caches warm
+                for _ in range(max(1, per_turn // 5)):
+                    step()                      # untimed: threads woken, caches warm
                 start = time.perf_counter()
-                for _ in range(3):
+                for _ in range(per_turn):
                     step()
-                times[limit].append((time.perf_counter() - start) / 3)
+                times[limit].append((time.perf_counter() - start) / per_turn)
         if turn >= 2 and time.perf_counter() > deadline:
             break
     return {limit: float(np.median(t)) for limit, t in times.items()}

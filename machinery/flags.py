@@ -86,6 +86,15 @@ def make_parser(description, device=False, save_weights=True):
 LEVEL_NAMES = ("keras", "pytorch", "autograd", "own_autograd", "numpy")   # compare.py's names
 
 
+def batch_list(text):
+    """--batch-sizes 32,256,2048: positive whole numbers, sorted, each once."""
+    try:
+        sizes = [positive_int(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
+    return sorted(set(sizes))
+
+
 def level_list(text):
     """--levels: some of the five names, comma-separated, each once; kept in the levels' order."""
     names = [name.strip() for name in text.split(",") if name.strip()]

@@ -91,7 +91,8 @@ def run_script(script, *args, home, timeout=600, env=None):
 # waiting on a long test picked up last.
 SLOW_FIRST = ["test_lockstep_on_real_mnist", "test_bench", "test_real_mnist", "test_lockstep",
               "test_saturated", "test_compare_", "test_level_trains", "test_loaders",
-              "test_one_step.py", "test_ctrl_c", "test_exercise_solution_passes_its_check[5]",
+              "test_one_step.py", "test_xla_gives", "test_compiled_forward",
+              "test_notebook_runs", "test_another_activation", "test_ctrl_c", "test_exercise_solution_passes_its_check[5]",
               "test_exercise_solution_passes_its_check[8]",
               "test_exercise_solution_passes_its_check[3]", "test_out_of_memory"]
 

@@ -81,34 +81,45 @@ def test_real_mnist_one_epoch_above_90_percent(script, real_mnist, tmp_path):
 
 
 def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
-    out = tmp_path / "bench.json"
+    out, png = tmp_path / "bench.json", tmp_path / "speed.png"
     done = run_script("bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
-                      "--hidden", 16, "--json-out", out, home=tmp_path,
+                      "--hidden", 16, "--batch-sizes", "300,50", "--repeats", 2, "--json-out", out,
+                      "--plot", png, home=tmp_path,
                       env=ALL_BLAS_THREADS)                # it compares NumPy's threads
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    rows = {line.split()[0]: line.split()[1:] for line in lines[3:-1]}
-    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy", "numpy-1thread",
-                         "numpy-allthreads", "bound", "bound-1thread"}
     assert f"{os.cpu_count()} CPUs" in lines[0] and "NumPy" in lines[0]
+    assert lines[1].startswith("GPU: ") and "level 1 (TensorFlow) runs on" in lines[1]
+    assert "batch 50" in lines[3] and lines[3].index("batch 50") < lines[3].index("batch 300")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[4:-2]}
     report = json.loads(out.read_text())
+    cuda = ["pytorch-cuda", "autograd-cuda"] if report["machine"]["cuda"] else []
+    assert set(rows) == {"keras", "pytorch", "autograd", "own_autograd", "numpy", "bound", *cuda}
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
-    assert report["bound_one_thread"] > 0 and f"{report['bound_one_thread']:.3f}" in lines[-2]
-    choice = report["blas_threads"]                 # level 4's choice of threads, said and kept
-    assert lines[-1] == choice["line"] and lines[-1].startswith("level 4 chose ")
-    assert choice["chosen"].split()[0] in ("1", "all") and "measured" in choice["chosen"]
-    assert choice["better"] in ("1", "all") and choice["chose_the_faster"] in (True, False)
-    assert f"{choice['seconds']['1']:.3f}" in lines[-1] and f"{choice['seconds']['all']:.3f}" in lines[-1]
-    assert report["levels"]["numpy-1thread"]["blas_threads"].startswith("1 (set by")
-    assert report["levels"]["numpy-allthreads"]["blas_threads"].startswith("all (set by")
-    assert report["machine"]["cpu"] in lines[0]
-    assert report["machine"]["blas"] and report["machine"]["blas"][0]["num_threads"] >= 1
-    fastest = min(r["epoch"] for r in report["levels"].values())
+    assert report["config"]["batch_sizes"] == [50, 300]
     for name, r in report["levels"].items():
-        assert len(r["epochs"]) == 2 and r["import"] > 0 and r["data"] > 0
-        assert r["ratio_to_fastest"] == pytest.approx(r["epoch"] / fastest)
-        assert r["ratio_to_bound"] == pytest.approx(r["epoch"] / report["bound"])
-        assert f"{r['epoch']:.2f}" in " ".join(rows[name])
+        for batch in ("50", "300"):
+            assert len(r["batches"][batch]["epochs"]) == 2
+            assert f"{r['batches'][batch]['epoch']:.3f}" in " ".join(rows[name])
+        if not name.endswith("cuda"):
+            assert r["import"] > 0 and r["data"] > 0
+    for line, check in zip(lines[-2:], report["blas_threads"]):   # level 4's threads, checked
+        assert line == check["line"] and line.startswith(f"batch {check['batch']}: level 4 chose ")
+        assert check["chosen"].split()[0] in ("1", "all") and "measured" in check["chosen"]
+        assert len(check["runs"]["1"]) == len(check["runs"]["all"]) == 2
+        assert check["within"] == (check["ratio"] <= 1.05)
+        assert ("NOT within" not in line) == check["within"]
+    assert report["machine"]["cpu"] in lines[0]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Several runs combined: the median of each cell, each run's thread lines, the plot
+    again = tmp_path / "combined.png"
+    done = run_script("bench.py", "--combine", out, out, "--plot", again, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "then the median of 2 runs" in done.stdout and again.exists()
+    assert done.stdout.count("run 2: batch ") == 2
+    for name in ("keras", "numpy"):
+        row = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
+        assert f"{report['levels'][name]['batches']['50']['epoch']:.3f}" in row
 
 
 @pytest.mark.parametrize("script", ["level3b_own_autograd.py", "level4_numpy.py"])
