@@ -244,6 +244,7 @@ def main(argv=None):
                   flush=True)
             threads.append(threads_check(batch, args, folder))
     bound = statistics.median(bounds)
+    level4_cells(results, threads)
 
     info = machine(devices)
     print("\n".join(table_lines(results, bound, args.batch_sizes, info, vars(args), n)
@@ -256,6 +257,17 @@ def main(argv=None):
                                        "blas_threads": threads})
 
 
+def level4_cells(results, threads):
+    """Level 4's cell at each batch size: the median of every run of it with the threads it
+    chose (the sweep's, its own run in the thread check, and the fixed runs of that setting),
+    so that one run in a slow state does not stand for it. The sweep's alone is kept too."""
+    for t in threads:
+        cell = results["numpy"]["batches"][str(t["batch"])]
+        cell.setdefault("sweep", cell["epoch"])
+        runs = [cell["sweep"], t["own_run"], *t["runs"][t["chosen"].split()[0]]]
+        cell.update(epoch=statistics.median(runs), runs=len(runs))
+
+
 def table_lines(results, bound, batch_sizes, info, config, n, runs=1):
     """The machine, then a row per level: import and data seconds, seconds per epoch at each
     batch size, and the first batch size's epoch as a multiple of the bound."""
@@ -263,7 +275,8 @@ def table_lines(results, bound, batch_sizes, info, config, n, runs=1):
     lines.append(f"hidden {config['hidden']}, {n} training examples, median of epochs 2 to "
                  f"{config['epochs']}"
                  + (f", then the median of {runs} runs" if runs > 1 else "")
-                 + " (seconds per epoch, training and test evaluation)")
+                 + " (seconds per epoch, training and test evaluation); numpy: the median of "
+                 "all its runs with the threads it chose")
     lines.append(f"{'level':<16}{'import s':>9}{'data s':>8}" +
                  "".join(f"{'batch ' + str(b):>12}" for b in batch_sizes) +
                  f"{'x bound at ' + str(batch_sizes[0]):>16}")
@@ -285,6 +298,7 @@ def combine(paths, plot_path):
         try:
             with open(path) as f:
                 runs.append(json.load(f))
+            level4_cells(runs[-1]["levels"], runs[-1]["blas_threads"])
         except (OSError, ValueError) as e:
             why = e.strerror if isinstance(e, OSError) else "not JSON"
             raise UserError(f"--combine {path}: cannot be read as bench.py's --json-out "
