@@ -187,6 +187,14 @@ def describe(info):
             + f"\nGPU: {gpu} (torch {info['torch']}); level 1 (TensorFlow) runs on {keras}")
 
 
+def level_names(text):
+    names = text.split(",")
+    for name in names:
+        if name not in LEVELS:
+            raise argparse.ArgumentTypeError(f"{name!r} is not one of {', '.join(LEVELS)}")
+    return [name for name in LEVELS if name in names]
+
+
 def make_parser():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,6 +203,8 @@ def make_parser():
         help="the folder of the four MNIST .gz files (default: $MNIST_DIR if set)")
     add("--batch-sizes", type=flags.batch_list, default=[32, 256, 2048], metavar="B,B,...",
         help="the batch sizes, comma-separated (default: 32,256,2048)")
+    add("--levels", type=level_names, default=list(LEVELS), metavar="NAMES",
+        help="which levels, comma-separated (default: all five: " + ",".join(LEVELS) + ")")
     add("--epochs", type=flags.positive_int, default=3, metavar="N",
         help="epochs per run; the median of all but the first is reported (default: 3)")
     add("--repeats", type=flags.positive_int, default=3, metavar="R",
@@ -228,9 +238,11 @@ def main(argv=None):
     devices = json.loads(processes.run_python("asking PyTorch for a GPU", "-c", TORCH_DEVICE))
     devices.update(json.loads(processes.run_python("asking TensorFlow for a GPU", "-c",
                                                    DEVICES).splitlines()[-1]))
-    levels = {**LEVELS, **(CUDA_LEVELS if devices["cuda"] else {})}
+    levels = {name: where for name, where in
+              {**LEVELS, **(CUDA_LEVELS if devices["cuda"] else {})}.items()
+              if name.split("-")[0] in args.levels}
 
-    results = {name: import_and_data(name, args.data_dir) for name in LEVELS}
+    results = {name: import_and_data(name, args.data_dir) for name in LEVELS if name in args.levels}
     bounds, threads = [matmul_bound(n, args.hidden)], []
     with tempfile.TemporaryDirectory() as folder:
         for batch in args.batch_sizes:
@@ -240,9 +252,10 @@ def main(argv=None):
                 results.setdefault(name, {}).setdefault("batches", {})[str(batch)] = \
                     epoch_summary(seconds)
                 bounds.append(matmul_bound(n, args.hidden))
-            print(f"comparing level 4's BLAS threads at batch {batch} ...", file=sys.stderr,
-                  flush=True)
-            threads.append(threads_check(batch, args, folder))
+            if "numpy" in args.levels:
+                print(f"comparing level 4's BLAS threads at batch {batch} ...", file=sys.stderr,
+                      flush=True)
+                threads.append(threads_check(batch, args, folder))
     bound = statistics.median(bounds)
     level4_cells(results, threads)
 

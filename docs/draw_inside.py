@@ -195,12 +195,23 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", metavar="DIR", default=os.environ.get("MNIST_DIR") or None,
                         help="the MNIST folder for inside.py (default: $MNIST_DIR if set)")
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="draw from this --json-out of inside.py instead of running it")
     parser.add_argument("--out-dir", default=HERE, metavar="DIR",
                         help="where to write the .gv and .png files (default: docs/)")
     args = parser.parse_args(argv)
     if not os.path.isdir(args.out_dir):
         parser.error(f"--out-dir {args.out_dir}: no such folder")
-    for name, source in sources(inside_json(args.data_dir)).items():
+    if args.from_json:
+        try:
+            with open(args.from_json) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            why = e.strerror if isinstance(e, OSError) else "not JSON"
+            raise UserError(f"--from-json {args.from_json}: cannot be read ({why}).") from None
+    else:
+        data = inside_json(args.data_dir)
+    for name, source in sources(data).items():
         with atomic.replace(os.path.join(args.out_dir, name + ".gv"), "w") as f:
             f.write(source)
         render(source, os.path.join(args.out_dir, name + ".png"))

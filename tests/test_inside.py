@@ -238,13 +238,15 @@ def test_the_committed_graph_sources_are_fresh(inside_run):
         assert source == committed, f"docs/{name}.gv is stale: run python docs/draw_inside.py"
 
 
-def test_the_picture_script_draws(mnist_dir, tmp_path):
+def test_the_picture_script_draws(inside_run, tmp_path):
     if not shutil.which("dot"):
         if os.environ.get("LEVELS_REQUIRE_GRAPHVIZ"):
             pytest.fail("Graphviz's dot is not installed, and LEVELS_REQUIRE_GRAPHVIZ is set")
         pytest.skip("Graphviz's dot program is not installed (Debian: apt install graphviz)")
+    data = tmp_path / "inside.json"
+    data.write_text(json.dumps(inside_run[1]))
     done = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "draw_inside.py"),
-                           "--data-dir", mnist_dir, "--out-dir", tmp_path], capture_output=True,
+                           "--from-json", data, "--out-dir", tmp_path], capture_output=True,
                           text=True, env=offline_env(tmp_path), timeout=300)
     assert done.returncode == 0, done.stderr
     for name in ("inside_autograd", "inside_keras"):

@@ -93,7 +93,8 @@ def test_ladder_and_compilers_command_lines(tmp_path):
             ("blas_ladder.py", ["--hidden", "0"], "--hidden: must be a positive whole number"),
             ("compilers.py", ["--modes", "fast"], "'fast' is not one of"),
             ("compilers.py", ["--batch-sizes", "32,x"], "--batch-sizes"),
-            ("bench.py", ["--batch-sizes", "0"], "must be a positive whole number")]:
+            ("bench.py", ["--batch-sizes", "0"], "must be a positive whole number"),
+            ("bench.py", ["--levels", "jax"], "'jax' is not one of")]:
         done = run_script(script, *flags, home=tmp_path)
         assert done.returncode == 2 and message in done.stderr, (script, done.stderr)
         assert "Traceback" not in done.stderr
