@@ -206,7 +206,10 @@ SAME_START = {
              "seed, so their notebooks show the same numbers; levels 1 to 3 draw with their own "
              "generators.",
 }
-SAME_START.update({name: "" for name in ("keras", "nn", "torch")})
+SAME_START.update({name: " Levels 1 to 3 draw their initial weights with their own framework's "
+                  "generator, so their numbers here differ from those of levels 3½ and 4; "
+                  "started from one draw (`compare.py --lockstep`), the levels agree to "
+                  "rounding." for name in ("keras", "nn", "torch")})
 GRADIENTS_TEXT = {
     "keras": "`fit()` does this inside Keras's `train_step`; here `tf.GradientTape` records the "
              "forward pass and the loss, and `tape.gradient` walks the record back "
@@ -235,20 +238,38 @@ def gradients_cell(framework):
                 "    loss = model.compute_loss(x=x, y=y, y_pred=a, training=True)\n"
                 "weights = model.trainable_weights                # W1, b1, W2, b2\n"
                 "grads = dict(zip([\"W1\", \"b1\", \"W2\", \"b2\"], "
-                "[keras.ops.convert_to_numpy(g) for g in tape.gradient(loss, weights)]))\n" + show)
+                "[keras.ops.convert_to_numpy(g) for g in tape.gradient(loss, weights)]))\n" + show
+                + "\n\n# dL/dW2 from the tape, against the formula of section 4, by hand\n"
+                "h = keras.ops.convert_to_numpy(model.layers[0](x))\n"
+                "dz2 = (keras.ops.convert_to_numpy(a) - y) / y.size   # (a - y) / (10 B)\n"
+                "print(\"largest |dL/dW2 - h^T dz2|:\", float(abs(grads[\"W2\"] - h.T @ dz2).max()))")
     if framework == "nn":
         return (first + "z2, a = forward(x, model)\nloss_fn(z2, y).backward()\n"
                 "grads = {\"W1^T\": model[0].weight.grad, \"b1\": model[0].bias.grad,\n"
                 "         \"W2^T\": model[2].weight.grad, \"b2\": model[2].bias.grad}\n"
-                + show + "\noptimizer.zero_grad()                            # .grad adds up: clear it")
+                + show + "\n\n# dL/dW2 from backward(), against the formula of section 4, by hand\n"
+                "with torch.no_grad():\n    h = model[1](model[0](x))\n"
+                "    dz2 = (a - y) / y.numel()                    # (a - y) / (10 B)\n"
+                "    print(\"largest |dL/dW2 - h^T dz2|:\", float((grads[\"W2^T\"].T - h.T @ dz2)"
+                ".abs().max()))\n"
+                "optimizer.zero_grad()                            # .grad adds up: clear it")
     if framework == "torch":
         return (first + "h, z2, a = forward(x, params)\nloss_fn(z2, y).backward()\n"
-                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n"
+                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n\n"
+                "# dL/dW2 from backward(), against the formula of section 4, by hand\n"
+                "with torch.no_grad():\n    dz2 = (a - y) / y.numel()                    "
+                "# (a - y) / (10 B)\n"
+                "    print(\"largest |dL/dW2 - h^T dz2|:\", float((grads[\"W2\"] - h.T @ dz2)"
+                ".abs().max()))\n"
                 "for p in params.values():\n    p.grad = None                                 "
                 "# .grad adds up: clear it")
     if framework == "engine":
         return (first + "h, z2, a = forward(Tensor(x), params)\nloss_fn(z2, Tensor(y)).backward()\n"
-                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n"
+                "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n\n"
+                "# dL/dW2 from backward(), against the formula of section 4, by hand\n"
+                "dz2 = (a.data - y) / y.size                      # (a - y) / (10 B)\n"
+                "print(\"largest |dL/dW2 - h^T dz2|:\", float(abs(grads[\"W2\"] - h.data.T @ dz2)"
+                ".max()))\n"
                 "for p in params.values():\n    p.grad = None                                 "
                 "# .grad adds up: clear it")
     return (first + "h, z2, a = forward(x, params)\ngrads = gradients(x, y, params, h, a)\n" + show
@@ -275,6 +296,7 @@ REPORT_CELL = '''class Report:
 report = Report()'''
 
 PLOT_CELL = '''import matplotlib.pyplot as plt
+from matplotlib.ticker import PercentFormatter
 
 train_loss, train_acc, test_loss, test_acc = zip(*report.history)
 epochs = range(1, len(report.history) + 1)
@@ -286,6 +308,7 @@ left.legend()
 right.plot(epochs, train_acc, "o-", label="train")
 right.plot(epochs, test_acc, "o-", label="test")
 right.set(xlabel="epoch", ylabel="accuracy")
+right.yaxis.set_major_formatter(PercentFormatter(1.0))
 right.legend()
 for axes in (left, right):
     axes.set_xticks(list(epochs))
@@ -311,6 +334,8 @@ def cells_of(root, filename):
     imports = text[text.index('"""', 3) + 3:].strip("\n") if text.startswith('"""') else text
     imports = parts[HEADER][parts[HEADER].index(imports[:20]):].strip("\n")
     title, _, rest = docstring.partition("\n")
+    rest = rest.replace("named as in this docstring's first line", "named as in this notebook's "
+                        "title")
     cells = [("markdown", f"# {title}\n\n*Generated from [`{filename}`](../{filename}) by "
               "[`docs/make_notebooks.py`](../docs/make_notebooks.py): change the file, then make "
               "the notebook again. Terms you may not know: the "
@@ -327,7 +352,9 @@ def cells_of(root, filename):
         if row == "6. Main":
             code = code.split("\n\nif __name__ == \"__main__\":")[0]
         title = "The engine" if row == ENGINE else row
-        cells += [("markdown", f"## {title}\n\n{math_markdown(row)}"), ("code", code)]
+        note = (f"\n\nIn this notebook's run below: the first {LIMIT:,} training and test images."
+                if row in ("1. Data", "5. Evaluation") else "")
+        cells += [("markdown", f"## {title}\n\n{math_markdown(row)}{note}"), ("code", code)]
         if row == "6. Main":
             cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`):"
                           " it reads the script's flags, so do not call it here. The cells below "
