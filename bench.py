@@ -187,14 +187,6 @@ def describe(info):
             + f"\nGPU: {gpu} (torch {info['torch']}); level 1 (TensorFlow) runs on {keras}")
 
 
-def level_names(text):
-    names = text.split(",")
-    for name in names:
-        if name not in LEVELS:
-            raise argparse.ArgumentTypeError(f"{name!r} is not one of {', '.join(LEVELS)}")
-    return [name for name in LEVELS if name in names]
-
-
 def make_parser():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -203,7 +195,7 @@ def make_parser():
         help="the folder of the four MNIST .gz files (default: $MNIST_DIR if set)")
     add("--batch-sizes", type=flags.batch_list, default=[32, 256, 2048], metavar="B,B,...",
         help="the batch sizes, comma-separated (default: 32,256,2048)")
-    add("--levels", type=level_names, default=list(LEVELS), metavar="NAMES",
+    add("--levels", type=flags.level_list, default=list(LEVELS), metavar="NAMES",
         help="which levels, comma-separated (default: all five: " + ",".join(LEVELS) + ")")
     add("--epochs", type=flags.positive_int, default=3, metavar="N",
         help="epochs per run; the median of all but the first is reported (default: 3)")
