@@ -29,14 +29,14 @@ DTYPE = "float32"    # precision of parameters, data and arithmetic
 # deviation s = sqrt(2 / (fan_in + fan_out)). Keras draws them from a normal cut at +-2 of its own
 # standard deviations (values outside are redrawn). Cutting the tails shrinks the standard
 # deviation by the factor TRUNCATION_STD (the std of a unit normal truncated to [-2, 2]), so the
-# normal it draws from has the larger standard deviation s / TRUNCATION_STD, which glorot_sigma()
-# returns. Every level draws from this same distribution.
+# normal it draws from has the larger standard deviation s0 = s / TRUNCATION_STD, which
+# glorot_s0() returns. Every level draws from this same distribution.
 TRUNCATION_STD = 0.87962566103423978
 TRUNCATION_CUTOFF = 2.0
 
 
-def glorot_sigma(fan_in, fan_out):
-    """The standard deviation of the normal *before* truncation: s / TRUNCATION_STD, where
+def glorot_s0(fan_in, fan_out):
+    """s0, the standard deviation of the normal *before* truncation: s / TRUNCATION_STD, where
     s = sqrt(2 / (fan_in + fan_out)) is the standard deviation the weights end up with."""
     return math.sqrt(2.0 / (fan_in + fan_out)) / TRUNCATION_STD
 

@@ -49,7 +49,7 @@ def build_model(hidden):
     return keras.Sequential([
         keras.Input(shape=(common.N_INPUTS,)),
         keras.layers.Dense(hidden, activation="tanh",               # h = tanh(x W1 + b1)
-                           kernel_initializer="glorot_normal"),
+                           kernel_initializer="glorot_normal"),     # W1 is this layer's "kernel"
         keras.layers.Dense(common.N_OUTPUTS, activation="sigmoid",  # a = sigmoid(h W2 + b2)
                            kernel_initializer="glorot_normal"),
     ])
@@ -72,12 +72,13 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # There is none to write: Keras's own train_step() is it - forward pass, loss, GradientTape's
 # gradients, theta <- theta - lr * dL/dtheta. compile() only configures it; the first fit() traces
-# it into a TensorFlow graph and runs that on every batch (docs/inside.md). steps_per_execution=50
-# runs 50 SGD steps in each call of the graph instead of one: less Python overhead, same numbers.
+# it into a TensorFlow graph and runs that on every batch (docs/inside.md).
 def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss
-                  metrics=[keras.metrics.CategoricalAccuracy(name="acc")], steps_per_execution=50)
+                  metrics=[keras.metrics.CategoricalAccuracy(name="acc")],
+                  steps_per_execution=50)     # 50 SGD steps per call of the graph, not 1: same
+                                              # numbers, less Python between steps (docs/design.md)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (au
 `loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
 in an order that the script shuffles itself). Also: torchvision's download, a GPU (`--device`).
 
-What it makes you write: the training loop - for each batch: forward, loss, `zero_grad()`,
-`backward()`, `step()` - the shuffled order of the examples, and the evaluation.
+What it makes you write: the training loop - for each batch: forward, loss, `backward()`,
+`step()`, `zero_grad()` - the shuffled order of the examples, and the evaluation.
 
 Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
 The README's concept map shows each level in a column named as in this docstring's first line.
@@ -26,7 +26,7 @@ from machinery import cli, mnist_files, params_files
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype, device):
+def load_data(data_dir, limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
     # torchvision downloads MNIST once, into ~/.cache/torchvision.
     # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
@@ -40,7 +40,7 @@ def load_data(data_dir, limit, dtype, device):
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).to(dtype) / 255       # pixels -> [0, 1]
         y = torch.eye(common.N_OUTPUTS, dtype=dtype)[labels[:limit].long()]  # one-hot rows
-        return x.to(device), y.to(device)
+        return x, y
 
     return prepare(*train), prepare(*test)
 
@@ -57,9 +57,9 @@ def build_model(hidden, dtype):
     ).to(dtype)
     for layer in (model[0], model[2]):         # a trailing _ (trunc_normal_): changes it in place
         # nn.Linear's own default is a uniform draw; torch's xavier_normal_ is not truncated.
-        # trunc_normal_ with Keras's sigma and cut-off draws what Keras's GlorotNormal draws.
-        sigma = common.glorot_sigma(layer.in_features, layer.out_features)
-        nn.init.trunc_normal_(layer.weight, std=sigma, a=-2 * sigma, b=2 * sigma)
+        # trunc_normal_ with Keras's s0 and cut-off draws what Keras's GlorotNormal draws.
+        s0 = common.glorot_s0(layer.in_features, layer.out_features)
+        nn.init.trunc_normal_(layer.weight, std=s0, a=-2 * s0, b=2 * s0)   # N(0, s0^2), cut at 2 s0
         nn.init.zeros_(layer.bias)             # nn.Linear's default bias is random, too
     return model
 
@@ -78,7 +78,7 @@ def forward(x, model):
 # L = mean( -[y log a + (1 - y) log(1 - a)] ) with a = sigmoid(z2). BCEWithLogitsLoss takes z2
 # ("logits") and computes the same number as mean( log(1 + e^z2) - y z2 ), finite even when
 # a rounds to 0 or 1; PyTorch's documentation recommends it over nn.Sigmoid + nn.BCELoss.
-loss_fn = nn.BCEWithLogitsLoss()
+loss_fn = nn.BCEWithLogitsLoss()               # an object, called like a function: loss_fn(z2, y)
 
 
 def accuracy(a, y):
@@ -95,10 +95,10 @@ def train_step(model, optimizer, x, y):
     z2, a = forward(x, model)
     loss = loss_fn(z2, y)
     # Backward pass: autograd fills p.grad = dL/dp for every parameter p
-    optimizer.zero_grad()                      # .grad accumulates: clear it first
     loss.backward()                            # dL/dW1 is model[0].weight.grad, transposed
     # Update weights
-    optimizer.step()                           # theta <- theta - lr * dL/dtheta
+    optimizer.step()                           # theta <- theta - lr * dL/dtheta  (in place)
+    optimizer.zero_grad()                      # .grad accumulates: set every p.grad = None
     return loss.detach(), accuracy(a.detach(), y)   # detach(): the numbers, without their record
 
 
@@ -106,7 +106,9 @@ def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     n_train = len(x_train)                     # examples in the training set
     order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
-    # The sampler hands out whole batches of indices (so batch_size=None): no per-example work.
+    # Not the usual DataLoader(dataset, batch_size, shuffle=True), which fetches one example at a
+    # time: the sampler hands out a whole batch of indices (order.split), batch_size=None takes
+    # each as one batch, and the order is the script's own (docs/design.md, "whole batches").
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
     total_loss = total_acc = 0.0
@@ -136,10 +138,13 @@ def main(argv=None):
     dtype = getattr(torch, args.dtype)
     torch.manual_seed(args.seed)               # nn.init draws from torch's global generator
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype, args.device)
-    model = build_model(args.hidden, dtype).to(args.device)
-    if args.init_from:
+    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
+    model = build_model(args.hidden, dtype)
+    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
         params_files.into_torch_model(model, params_files.load(args))   # W1^T into model[0].weight
+    x_train, y_train = x_train.to(args.device), y_train.to(args.device)   # to the GPU if --device cuda
+    x_test, y_test = x_test.to(args.device), y_test.to(args.device)
+    model.to(args.device)                      # the layers' weights too (in place)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)   # plain SGD, no momentum
 
     with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges

@@ -23,7 +23,7 @@ from machinery import cli, mnist_files, params_files
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype, device):
+def load_data(data_dir, limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
     # torchvision downloads MNIST once, into ~/.cache/torchvision.
     # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
@@ -37,7 +37,7 @@ def load_data(data_dir, limit, dtype, device):
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).to(dtype) / 255       # pixels -> [0, 1]
         y = torch.eye(common.N_OUTPUTS, dtype=dtype)[labels[:limit].long()]  # one-hot rows
-        return x.to(device), y.to(device)
+        return x, y
 
     return prepare(*train), prepare(*test)
 
@@ -46,11 +46,12 @@ def load_data(data_dir, limit, dtype, device):
 # 2. Model
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
-    """Glorot/Xavier normal weights, truncated at 2 sigma as Keras draws them (see common.py)."""
-    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # float64, as level 4's
-    while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():  # redraw until all in [-2, 2]
+    """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
+    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # as at level 4
+    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = torch.randn(torch.count_nonzero(outside), generator=rng, dtype=torch.float64)
-    return (w * common.glorot_sigma(fan_in, fan_out)).to(dtype)
+    return (w * common.glorot_s0(fan_in, fan_out)).to(dtype)   # N(0, s0^2), cut at 2 s0
 
 
 def init_params(hidden, rng, dtype):
@@ -64,12 +65,12 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
+    """Forward: x (B x 784) to a (B x 10), with z2 (for the loss)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = torch.tanh(z1)                         # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
     a = torch.sigmoid(z2)                      # a = sigmoid(z2) = 1 / (1 + e^-z2)       (B x 10)
-    return h, z2, a
+    return z2, a
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,13 +97,13 @@ def accuracy(a, y):
 def train_step(params, x, y, lr):
     """One SGD step on one batch; returns the batch's loss and accuracy before the update."""
     # Forward pass
-    h, z2, a = forward(x, params)
+    z2, a = forward(x, params)
     loss = loss_fn(z2, y)
     # Backward pass: autograd fills p.grad = dL/dp for every parameter p
     loss.backward()
     # Update weights
     with torch.no_grad():                      # the update is not part of the model: no record
-        for name, p in params.items():
+        for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch
     return loss.detach(), accuracy(a.detach(), y)   # detach(): the numbers, without their record
@@ -128,7 +129,7 @@ def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
 @torch.no_grad()                               # nothing recorded: no gradients are needed here
 def evaluate(params, x, y):
     """Loss and accuracy on a whole set, in one forward pass."""
-    h, z2, a = forward(x, params)
+    z2, a = forward(x, params)
     return float(loss_fn(z2, y)), float(accuracy(a, y))
 
 
@@ -140,10 +141,15 @@ def main(argv=None):
     rng = torch.Generator().manual_seed(args.seed)
     dtype = getattr(torch, args.dtype)
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype, args.device)
-    params = params_files.load(args) if args.init_from else init_params(args.hidden, rng, dtype)
-    # Leaf tensors on the device, whose every use autograd records (p may be a NumPy array):
-    params = {k: torch.as_tensor(p, device=args.device).requires_grad_() for k, p in params.items()}
+    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
+    params = init_params(args.hidden, rng, dtype)
+    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
+        params = params_files.load(args, torch.from_numpy)
+    x_train, y_train = x_train.to(args.device), y_train.to(args.device)   # to the GPU if --device cuda
+    x_test, y_test = x_test.to(args.device), y_test.to(args.device)
+    params = {k: p.to(args.device) for k, p in params.items()}
+    # Leaf tensors, whose every use autograd records:
+    params = {k: p.requires_grad_() for k, p in params.items()}
 
     with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):

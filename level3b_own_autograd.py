@@ -10,12 +10,13 @@ operation on a `Tensor` records its parents and a closure that carries a gradien
 topological order, adding each contribution into `.grad`.
 
 What it makes you write: the engine (the `Tensor`, `backward()`, and the derivative of each of
-the eight operations the model needs), then, as at level 3, the initial draw of the weights,
-the forward pass, the loss, the SGD update, and the batching and shuffling of the data.
+the eight kinds of operation the model needs: @, +, -, *, tanh, sigmoid, logaddexp, mean),
+then, as at level 3, the initial draw of the weights, the forward pass, the loss, the SGD
+update, and the batching and shuffling of the data.
 
 Compared with level 3, what is gone: PyTorch. `torch` becomes the engine; the data is loaded the
-NumPy way, as at level 4. The README's concept map shows each level in a column named as in this
-docstring's first line.
+NumPy way, as at level 4. (The file is named level3b: a file name cannot hold the ½.)
+The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
 import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
@@ -138,11 +139,12 @@ def load_data(data_dir, limit, dtype):
 # 2. Model
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
-    """Glorot/Xavier normal weights, truncated at 2 sigma as Keras draws them (see common.py)."""
-    w = rng.standard_normal((fan_in, fan_out))
-    while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():   # redraw until all in [-2, 2]
+    """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
+    w = rng.standard_normal((fan_in, fan_out))   # float64 (rounded to dtype at the end)
+    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = rng.standard_normal(np.count_nonzero(outside))
-    return (w * common.glorot_sigma(fan_in, fan_out)).astype(dtype)
+    return (w * common.glorot_s0(fan_in, fan_out)).astype(dtype)   # N(0, s0^2), cut at 2 s0
 
 
 def init_params(hidden, rng, dtype):
@@ -156,12 +158,12 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
+    """Forward: x (B x 784) to a (B x 10), with z2 (for the loss)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = tanh(z1)                               # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
     a = sigmoid(z2)                            # a = sigmoid(z2) = (1 + tanh(z2/2)) / 2   (B x 10)
-    return h, z2, a
+    return z2, a
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,12 +190,12 @@ def accuracy(a, y):
 def train_step(params, x, y, lr):
     """One SGD step on one batch; returns the batch's loss and accuracy before the update."""
     # Forward pass
-    h, z2, a = forward(x, params)
+    z2, a = forward(x, params)
     loss = loss_fn(z2, y)
     # Backward pass: the engine fills p.grad = dL/dp for every tensor p that requires grad
     loss.backward()
     # Update weights: on p.data, the numbers, so that the update is not recorded
-    for name, p in params.items():
+    for p in params.values():
         p.data -= lr * p.grad                  # theta <- theta - lr * dL/dtheta  (in place)
         p.grad = None                          # .grad accumulates: clear it for the next batch
     return loss.data, accuracy(a, y)
@@ -218,7 +220,7 @@ def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
 # ---------------------------------------------------------------------------------------------
 def evaluate(params, x, y):
     """Loss and accuracy on a whole set, in one forward pass (its record is simply dropped)."""
-    h, z2, a = forward(Tensor(x), params)
+    z2, a = forward(Tensor(x), params)
     return float(loss_fn(z2, Tensor(y)).data), float(accuracy(a, Tensor(y)))
 
 
@@ -231,7 +233,9 @@ def main(argv=None):
     dtype = np.dtype(args.dtype)
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    params = params_files.load(args) if args.init_from else init_params(args.hidden, rng, dtype)
+    params = init_params(args.hidden, rng, dtype)
+    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
+        params = params_files.load(args)
     # Leaf tensors, whose every use the engine records:
     params = {k: Tensor(p, requires_grad=True) for k, p in params.items()}
 

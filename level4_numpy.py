@@ -41,11 +41,12 @@ def load_data(data_dir, limit, dtype):
 # 2. Model
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
-    """Glorot/Xavier normal weights, truncated at 2 sigma as Keras draws them (see common.py)."""
-    w = rng.standard_normal((fan_in, fan_out))
-    while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():   # redraw until all in [-2, 2]
+    """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
+    w = rng.standard_normal((fan_in, fan_out))   # float64 (rounded to dtype at the end)
+    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = rng.standard_normal(np.count_nonzero(outside))
-    return (w * common.glorot_sigma(fan_in, fan_out)).astype(dtype)
+    return (w * common.glorot_s0(fan_in, fan_out)).astype(dtype)   # N(0, s0^2), cut at 2 s0
 
 
 def init_params(hidden, rng, dtype):
@@ -59,7 +60,7 @@ def init_params(hidden, rng, dtype):
 
 
 def forward(x, params):
-    """Forward: x (B x 784) to a (B x 10), with h and z2 (for the loss and level 4's gradients)."""
+    """Forward: x (B x 784) to a (B x 10), with h (for gradients()) and z2 (for the loss)."""
     z1 = x @ params["W1"] + params["b1"]       # z1 = x W1 + b1          (B x H)
     h = np.tanh(z1)                            # h = tanh(z1)            (B x H)
     z2 = h @ params["W2"] + params["b2"]       # z2 = h W2 + b2          (B x 10)
@@ -147,7 +148,9 @@ def main(argv=None):
     dtype = np.dtype(args.dtype)
 
     (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    params = params_files.load(args) if args.init_from else init_params(args.hidden, rng, dtype)
+    params = init_params(args.hidden, rng, dtype)
+    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
+        params = params_files.load(args)
 
     with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
         for epoch in range(args.epochs):

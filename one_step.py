@@ -17,7 +17,7 @@ never from a re-implementation here. What this script adds is only a way to look
   dL/dz2, dL/dh, dL/dz1 are local variables of those functions. locals_of() reads them from the
   function's frame as it returns, through Python's profiling hook sys.setprofile, so that level 4
   runs unchanged. The update is its train_step(), on a copy of the start.
-* Level 3 (autograd): z1 the same way. autograd keeps .grad only for leaf tensors (the
+* Level 3 (autograd): z1 and h the same way. autograd keeps .grad only for leaf tensors (the
   parameters); .retain_grad() asks z1, h and z2 to keep theirs. The update is its train_step().
 * Level 2 (PyTorch): forward hooks on model[0], model[1], model[2] catch z1, h and z2 as the model
   computes them. nn.Linear stores W as (out, in): model[0].weight.grad is dL/dW1 transposed. The
@@ -27,7 +27,7 @@ never from a re-implementation here. What this script adds is only a way to look
   Dense layers, h only inside the model's call, so neither they nor the gradients with respect to
   them can be had. The update is fit() itself, on this one batch.
 
-* Level 3½ (own autograd): z1 the same way; its engine keeps .grad on every tensor of the step,
+* Level 3½ (own autograd): z1 and h the same way; its engine keeps .grad on every tensor of the step,
   so dL/dz1, dL/dh and dL/dz2 are there after backward(). The update is its train_step().
 
 TensorFlow and PyTorch do not share a process (with level 1 loaded, importing level 2 ends in a
@@ -160,7 +160,7 @@ def pytorch_step(args, start):
     import level2_pytorch
 
     dtype = getattr(torch, args.dtype)
-    (x, y), _ = level2_pytorch.load_data(args.data_dir, args.batch_size, dtype, "cpu")
+    (x, y), _ = level2_pytorch.load_data(args.data_dir, args.batch_size, dtype)
     model = level2_pytorch.build_model(args.hidden, dtype)
     params_files.into_torch_model(model, start)        # nn.Linear gets W1^T and W2^T
 
@@ -187,7 +187,9 @@ def pytorch_step(args, start):
         out["dW" + name + "_stored"] = layer.weight.grad
         out["db" + name] = layer.bias.grad
 
-    # The update: torch.optim.SGD, stepped by level 2's own train_step
+    # The update: torch.optim.SGD, stepped by level 2's own train_step, which expects .grad cleared,
+    # as its previous step leaves it (set to None: the tensors read above stay as they are)
+    model.zero_grad()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     level2_pytorch.train_step(model, optimizer, x, y)
     after = params_files.from_torch_model(model)       # W1, b1, W2, b2, transposed back
@@ -201,15 +203,15 @@ def autograd_step(args, start):
     import level3_autograd
 
     dtype = getattr(torch, args.dtype)
-    (x, y), _ = level3_autograd.load_data(args.data_dir, args.batch_size, dtype, "cpu")
+    (x, y), _ = level3_autograd.load_data(args.data_dir, args.batch_size, dtype)
 
     def leaves():                                      # the start, as level 3's main() holds it
         return {name: torch.from_numpy(p.copy()).requires_grad_() for name, p in start.items()}
 
     params = leaves()
     with locals_of(level3_autograd.forward) as inside:
-        h, z2, a = level3_autograd.forward(x, params)
-    z1 = inside["z1"]
+        z2, a = level3_autograd.forward(x, params)
+    z1, h = inside["z1"], inside["h"]
     for t in (z1, h, z2):
         t.retain_grad()                                # autograd keeps .grad only for leaves
     loss = level3_autograd.loss_fn(z2, y)
@@ -237,8 +239,8 @@ def own_autograd_step(args, start):
 
     params = leaves()
     with locals_of(level.forward) as inside:
-        h, z2, a = level.forward(x, params)
-    z1 = inside["z1"]
+        z2, a = level.forward(x, params)
+    z1, h = inside["z1"], inside["h"]
     loss = level.loss_fn(z2, y)
     loss.backward()                                    # the engine fills .grad of every tensor
 

@@ -112,10 +112,10 @@ def main_parts(text, name):
             [settings(line) for line in loop])
 
 
-def z1_line(text):
-    """The line of forward() that computes z1, without its comment (levels 3, 3½ and 4)."""
+def z1_line(text, name="z1"):
+    """The line of forward() that computes z1 (or h), without its comment (levels 3, 3½ and 4)."""
     for line in text.splitlines():
-        if line.strip().startswith("z1 = "):
+        if line.strip().startswith(name + " = "):
             return line.split("  #")[0].strip()
     return None
 
@@ -149,7 +149,7 @@ def shapes_cell(framework):
             "print(\"the first label, one-hot:\", y_train[0])")
 
 
-def forward_cell(framework, z1):
+def forward_cell(framework, z1, h):
     show = ("print(\"z1[:5] =\", z1[0, :5])\nprint(\"h[:5]  =\", h[0, :5])\n"
             "print(\"a     =\", a[0])\nprint(\"label:\", int(y[0].argmax()))")
     if framework == "keras":
@@ -167,14 +167,14 @@ def forward_cell(framework, z1):
                 "    z2, a = forward(x, model)\n" + show)
     if framework == "engine":
         return ("x, y = Tensor(x_train[:1]), Tensor(y_train[:1])  # one image and its label\n"
-                f"h, z2, a = forward(x, params)\n{z1}                 # forward()'s own line: z1 "
-                "stays inside it\n" + show.replace("z1[0", "z1.data[0").replace("h[0", "h.data[0")
+                f"z2, a = forward(x, params)\n{z1}                 # forward()'s own lines: z1 "
+                f"and h\n{h}                                  # stay inside it\n" + show.replace("z1[0", "z1.data[0").replace("h[0", "h.data[0")
                 .replace("a[0]", "a.data[0]").replace("y[0]", "y.data[0]"))
     if framework == "torch":
         return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
                 "with torch.no_grad():                            # looking: nothing to record\n"
-                f"    h, z2, a = forward(x, params)\n    {z1}             # forward()'s own line\n"
-                + show)
+                f"    z2, a = forward(x, params)\n    {z1}             # forward()'s own lines\n"
+                f"    {h}\n" + show)
     return ("x, y = x_train[:1], y_train[:1]                  # one image and its label\n"
             f"h, z2, a = forward(x, params)\n{z1}                 # forward()'s own line: z1 stays "
             "inside it\n" + show)
@@ -254,21 +254,25 @@ def gradients_cell(framework):
                 ".abs().max()))\n"
                 "optimizer.zero_grad()                            # .grad adds up: clear it")
     if framework == "torch":
-        return (first + "h, z2, a = forward(x, params)\nloss_fn(z2, y).backward()\n"
+        return (first + "z2, a = forward(x, params)\nloss_fn(z2, y).backward()\n"
                 "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n\n"
                 "# dL/dW2 from backward(), against the formula of section 4, by hand\n"
-                "with torch.no_grad():\n    dz2 = (a - y) / y.numel()                    "
+                "with torch.no_grad():\n"
+                "    h = torch.tanh(x @ params[\"W1\"] + params[\"b1\"])   # as forward() computes it\n"
+                "    dz2 = (a - y) / y.numel()                    "
                 "# (a - y) / (10 B)\n"
                 "    print(\"largest |dL/dW2 - h^T dz2|:\", float((grads[\"W2\"] - h.T @ dz2)"
                 ".abs().max()))\n"
                 "for p in params.values():\n    p.grad = None                                 "
                 "# .grad adds up: clear it")
     if framework == "engine":
-        return (first + "h, z2, a = forward(Tensor(x), params)\nloss_fn(z2, Tensor(y)).backward()\n"
+        return (first + "z2, a = forward(Tensor(x), params)\nloss_fn(z2, Tensor(y)).backward()\n"
                 "grads = {name: p.grad for name, p in params.items()}\n" + show + "\n\n"
                 "# dL/dW2 from backward(), against the formula of section 4, by hand\n"
+                "h = np.tanh(x @ params[\"W1\"].data + params[\"b1\"].data)   # as forward() "
+                "computes it\n"
                 "dz2 = (a.data - y) / y.size                      # (a - y) / (10 B)\n"
-                "print(\"largest |dL/dW2 - h^T dz2|:\", float(abs(grads[\"W2\"] - h.data.T @ dz2)"
+                "print(\"largest |dL/dW2 - h^T dz2|:\", float(abs(grads[\"W2\"] - h.T @ dz2)"
                 ".max()))\n"
                 "for p in params.values():\n    p.grad = None                                 "
                 "# .grad adds up: clear it")
@@ -375,7 +379,7 @@ def cells_of(root, filename):
          "five are shown), $a$ has 10, one per digit. Before training, every entry of $a$ is "
          "somewhere between about 0.25 and 0.75: one of them is the largest, but only by the "
          "chance of the initial draw." + SAME_START[framework]),
-        ("code", forward_cell(framework, z1)),
+        ("code", forward_cell(framework, z1, z1_line(parts["2. Model"], "h"))),
         ("markdown", "The gradients of the loss on the first batch ($B$ = `BATCH_SIZE` images), "
          "one per parameter, each the shape of its parameter. " + GRADIENTS_TEXT[framework]),
         ("code", gradients_cell(framework)),
@@ -449,7 +453,7 @@ def main(argv=None):
                         help="run each notebook with nbclient and keep its outputs")
     args = parser.parse_args(argv)
     import nbformat
-    made = {name: notebook_of(cells_of(args.root, name)) for name, _, _ in LEVELS}   # all first
+    made = {name: notebook_of(cells_of(args.root, name)) for name, *_ in LEVELS}   # all first
     os.makedirs(args.out_dir, exist_ok=True)
     for name, notebook in made.items():
         path = os.path.join(args.out_dir, name.replace(".py", ".ipynb"))

@@ -1,24 +1,28 @@
-"""Build docs/side_by_side.html: the five levels as five columns, one row per section.
+"""Build docs/side_by_side.html: the five levels side by side, and any two line against line.
 
-Each row is one section of the level files (their docstring and imports, level 3½'s engine, then
-1. Data ... 6. Main), under the section's mathematics, rendered to MathML here (the page needs no
-script library and no network). Each cell holds that level's complete code for the section,
-highlighted with Pygments, and marks the lines that differ from the level to its left:
-  * "lesson": code that is new, or that does something else than the line it replaced;
-  * "respelled": the same code in another library's spelling: equal to the line it replaced once
-    library prefixes (torch., np., nn., keras., ...) and comments are set aside.
+Each row of the page is one section of the level files (their docstring and imports, level 3½'s
+engine, then 1. Data ... 6. Main), under the section's mathematics, rendered to MathML here (the
+page needs no script library and no network).
+  * All five: one column per level, each line on one screen line (a button wraps them), the module
+    docstrings folded to their first line (a button opens them), and the lines that differ from
+    the level to the left marked (level_diff.py says how: "lesson", "respelled" or "glue").
+  * Two levels, any two: a split diff, the lines paired as Python's difflib.ndiff pairs them; a
+    changed line faces the line it replaced, its changed characters marked; a line only one level
+    has faces blank space. The address keeps the choice: side_by_side.html#view=1-4.
+  * Lesson only (a switch, in both views): the glue lines hidden (level_text.py's rules), and the
+    page lists every line it hides.
 The Training-step row also shows one step's numbers at every level, from docs/one_step.json
 (written by `one_step.py --json-out`); nothing here trains.
 
     python docs/make_side_by_side.py [--root DIR] [--numbers FILE.json] [--out FILE.html]
-                                     [--screenshot FILE.png]
+                                     [--screenshot FILE.png] [--counts]
 
 A level file that lacks a section, or has its sections out of order, is named in one line on
 stderr (exit code 1), and the page is left as it was.
 """
 
 import argparse
-import difflib
+import ast
 import html
 import json
 import os
@@ -28,26 +32,23 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
 
+import level_diff  # noqa: E402
+import level_text  # noqa: E402
+from level_text import ENGINE, HEADER, ROWS, SECTIONS  # noqa: E402,F401
 from machinery import atomic  # noqa: E402
 from machinery.errors import UserError  # noqa: E402
+from side_by_side_assets import CSS, SCRIPT  # noqa: E402
 
-LEVELS = [  # file, column title, short name (one_step.py's), what the column is
-    ("level1_keras.py", "Level 1 - Keras", "keras"),
-    ("level2_pytorch.py", "Level 2 - PyTorch", "pytorch"),
-    ("level3_autograd.py", "Level 3 - autograd", "autograd"),
-    ("level3b_own_autograd.py", "Level 3½ - own autograd", "own_autograd"),
-    ("level4_numpy.py", "Level 4 - NumPy", "numpy"),
+LEVELS = [  # file, column title, short name (one_step.py's), name in the address (#view=3b-4)
+    ("level1_keras.py", "Level 1 - Keras", "keras", "1"),
+    ("level2_pytorch.py", "Level 2 - PyTorch", "pytorch", "2"),
+    ("level3_autograd.py", "Level 3 - autograd", "autograd", "3"),
+    ("level3b_own_autograd.py", "Level 3½ - own autograd", "own_autograd", "3b"),
+    ("level4_numpy.py", "Level 4 - NumPy", "numpy", "4"),
 ]
-SECTIONS = ["1. Data", "2. Model", "3. Loss", "4. Training step", "5. Evaluation", "6. Main"]
-ENGINE = "The engine"
-HEADER = "Docstring and imports"
-ROWS = [HEADER, ENGINE] + SECTIONS
-BANNER = re.compile(r"^# -{20,}\n# (.+)\n# -{20,}\n", re.M)
-
-# Library prefixes that a respelled line may differ by (torch.tanh -> np.tanh, torch.zeros_like ->
-# zeros_like, torch.randperm(n) -> rng.permutation(n) is not one: another function).
-PREFIXES = re.compile(r"\b(?:torch|np|numpy|nn|keras|tf|F)\.")
+MARK_CODES = {"": "", "lesson": "L", "respelled": "R", "glue": "G", "gone": "X"}
 
 MATH = {  # the mathematics above each row: (LaTeX, words), in the notation of the files
     HEADER: [(r"x \;(B \times 784) \;\longrightarrow\; h = \tanh(x W_1 + b_1) \;(B \times H)"
@@ -111,79 +112,99 @@ NUMBER_ROWS = ["z1", "h", "z2", "a", "loss", "dz2", "dW2", "db2", "dh", "dz1", "
 # ---------------------------------------------------------------------------------------------
 # Reading the level files
 # ---------------------------------------------------------------------------------------------
+class Level:
+    """One level file: its sections' lines, where each section starts, which lines are glue."""
+
+    def __init__(self, root, name):
+        path = os.path.join(root, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise UserError(f"{path}: cannot be read ({e.strerror}).") from None
+        try:
+            self.sections = level_text.split_sections(text, name)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        self.name, self.text = name, text
+        self.start = level_text.section_starts(text)
+        tree = ast.parse(text)
+        doc = tree.body[0] if tree.body and isinstance(tree.body[0], ast.Expr) else None
+        self.doc_lines = set(range(doc.lineno + 1, doc.end_lineno + 1)) if doc else set()
+
+    def lines(self, row):
+        text = self.sections[row]
+        return text.split("\n") if text.strip() else []
+
+    def view(self, row, lesson):
+        """(indices into lines(row), the lines as shown, how far each is moved left)."""
+        lines = self.lines(row)
+        if not lesson:
+            return list(range(len(lines))), lines, [0] * len(lines)
+        kept = level_text.lesson(lines)
+        steps = dict((i, s) for i, (_, s) in enumerate(level_text.glue(lines)))
+        return [i for i, _ in kept], [line for _, line in kept], [steps[i] for i, _ in kept]
+
+    def hidden(self):
+        """[(rule, line number, line)] of every line the lesson view hides."""
+        out = []
+        for row in ROWS:
+            lines = self.lines(row)
+            for i, (rule, _) in enumerate(level_text.glue(lines)):
+                if rule:
+                    out.append((rule, self.start[row] + i, lines[i]))
+        return out
+
+
 def split_sections(path):
-    """{row title: source text} of one level file; UserError naming the file and the section if
-    one of 1. Data ... 6. Main is missing or out of order."""
-    name = os.path.basename(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise UserError(f"{path}: cannot be read ({e.strerror}).") from None
-    banners = list(BANNER.finditer(text))
-    titles = [m.group(1) for m in banners]
-    found = [t for t in titles if t in SECTIONS]
-    for section in SECTIONS:
-        if section not in found:
-            raise UserError(f"{name}: the section \"# {section}\" is missing.")
-    for i, section in enumerate(found):
-        if section != SECTIONS[i]:
-            raise UserError(f"{name}: the section \"# {section}\" is out of order "
-                            f"(expected \"# {SECTIONS[i]}\" there).")
-    parts = {HEADER: text[:banners[0].start()] if banners else text}
-    for i, m in enumerate(banners):
-        end = banners[i + 1].start() if i + 1 < len(banners) else len(text)
-        title = m.group(1)
-        if title not in SECTIONS:
-            if title.startswith(ENGINE):
-                title = ENGINE
-            else:
-                raise UserError(f"{name}: the section \"# {m.group(1)}\" is not one of "
-                                f"{', '.join(SECTIONS)} (or level 3½'s engine).")
-        parts[title] = m.group(0) + text[m.end():end]
-    return {row: parts.get(row, "").rstrip("\n") for row in ROWS}
+    """{row title: source text} of one level file (UserError if a section is missing)."""
+    return Level(os.path.dirname(path) or ".", os.path.basename(path)).sections
 
 
 # ---------------------------------------------------------------------------------------------
-# Marking what changed from the level to the left
+# Marking what changed
 # ---------------------------------------------------------------------------------------------
-def code_of(line):
-    """A line without its comment and without library prefixes: what a respelling keeps."""
-    in_string, quote, out = False, "", []
-    for i, ch in enumerate(line):
-        if in_string:
-            if ch == quote:
-                in_string = False
-        elif ch in "\"'":
-            in_string, quote = True, ch
-        elif ch == "#":
-            break
-        out.append(ch)
-    return " ".join(PREFIXES.sub("", "".join(out)).split())
+def compare(left, right, row, lesson):
+    """Rows [l, r, l_ranges, r_ranges, l_mark, r_mark] of two levels' section, l and r indices
+    into the levels' full lines (or None), the ranges on the full lines."""
+    li, lt, ls = left.view(row, lesson)
+    ri, rt, rs = right.view(row, lesson)
+    rows = level_diff.align(lt, rt)
+    lmarks, rmarks = level_diff.kinds(lt, rt, rows, level_text.glue(rt))
+    out = []
+    for l, r, lr, rr in rows:
+        out.append([li[l] if l is not None else None, ri[r] if r is not None else None,
+                    [[a + ls[l], b + ls[l]] for a, b in lr] if l is not None else [],
+                    [[a + rs[r], b + rs[r]] for a, b in rr] if r is not None else [],
+                    MARK_CODES[lmarks[l]] if l is not None else "",
+                    MARK_CODES[rmarks[r]] if r is not None else ""])
+    return out
 
 
 def marks(left, right):
-    """For each line of `right`: "" (the same as in `left`), "respelled" or "lesson"; and for each
-    line of `left`: "" or "gone" (removed in `right`, or replaced by other code, not respelled)."""
+    """For each line of `right`: "", "lesson", "respelled" or "glue"; for each line of `left`:
+    "" or "gone" (two section texts, the whole lines)."""
     a, b = left.splitlines(), right.splitlines()
-    strip = [line.strip() for line in a], [line.strip() for line in b]
-    right_marks, left_marks = [""] * len(b), [""] * len(a)
-    matcher = difflib.SequenceMatcher(None, strip[0], strip[1], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            continue
-        new = {code_of(line) for line in b[j1:j2] if code_of(line)}
-        for i in range(i1, i2):                # gone: removed, or replaced by other code
-            code = code_of(a[i])
-            left_marks[i] = "gone" if a[i].strip() and not (code and code in new) else ""
-        old = {code_of(line) for line in a[i1:i2] if code_of(line)}
-        for j in range(j1, j2):
-            if not b[j].strip():
-                continue
-            code = code_of(b[j])
-            right_marks[j] = "respelled" if (code in old or not code and op == "replace") \
-                else "lesson"
-    return left_marks, right_marks
+    rows = level_diff.align(a, b)
+    return level_diff.kinds(a, b, rows, level_text.glue(b))
+
+
+def counts(levels):
+    """For each neighbouring pair and view: lines marked lesson, and the others."""
+    out = []
+    for lesson in (False, True):
+        for i in range(len(levels) - 1):
+            c = {"lesson": 0, "respelled": 0, "glue": 0}
+            for row in ROWS:
+                for l, r, _, _, lm, rm in compare(levels[i], levels[i + 1], row, lesson):
+                    kind = {"L": "lesson", "R": "respelled", "G": "glue"}.get(rm)
+                    if kind:
+                        c[kind] += 1
+                    if lm == "X":
+                        glue_line = level_text.glue(levels[i].lines(row))[l][0]
+                        c["glue" if glue_line else "lesson"] += 1
+            out.append((lesson, LEVELS[i][1], LEVELS[i + 1][1], c))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,16 +230,23 @@ def highlight_lines(source):
     return lines[:len(source.split("\n"))]
 
 
-def cell_html(source, left_marks, right_marks, column, empty_text):
-    if not source.strip():
-        return (f'<div class="cell empty" data-col="{column}"><p>{html.escape(empty_text)}</p>'
-                '</div>')
-    rows = []
-    for number, (line, line_html) in enumerate(zip(source.split("\n"), highlight_lines(source))):
-        classes = ["l"] + [m + "-l" for m in [right_marks[number]] if m] + \
-                  [m + "-r" for m in [left_marks[number]] if m]
-        rows.append(f'<div class="{" ".join(classes)}">{line_html or " "}</div>')
-    return f'<div class="cell" data-col="{column}"><pre class="code">{"".join(rows)}</pre></div>'
+def cell_html(level, row, r, column, title, right_marks, wide=False):
+    lines = level.lines(row)
+    label = f'<div class="label">{html.escape(title)}</div>'
+    where = f'data-row="{r}" data-col="{column}"'
+    if not lines:
+        text = EMPTY.get(row, {}).get(level.name, "Nothing here.")
+        return f'<div class="cell empty" {where}>{label}<p>{html.escape(text)}</p></div>'
+    glue = level_text.glue(lines)
+    out = []
+    for i, line_html in enumerate(highlight_lines("\n".join(lines))):
+        number = level.start[row] + i
+        classes = ["l"] + [right_marks[i] + "-l" for _ in [0] if right_marks[i]] + \
+                  ["g" for _ in [0] if glue[i][0]] + ["dd" for _ in [0] if glue[i][1]] + \
+                  ["doc" for _ in [0] if number in level.doc_lines]
+        out.append(f'<div class="{" ".join(classes)}" data-n="{number}">{line_html or " "}</div>')
+    return (f'<div class="cell{" wide" if wide else ""}" {where}>{label}'
+            f'<pre class="code">{"".join(out)}</pre></div>')
 
 
 def math_html(row):
@@ -230,131 +258,58 @@ def math_html(row):
     return "".join(blocks)
 
 
-def number_text(value):
-    return f"{value:.6g}".replace("-", "\u2212")
+def number_text(value, digits=6):
+    return f"{value:.{digits}g}".replace("-", "\u2212")
 
 
 def numbers_html(numbers):
-    """One step's numbers, a few entries of each quantity at each level, and the largest
-    difference between levels (docs/one_step.json)."""
+    """One step's numbers: level 4's, to 10 digits, and how far each other level's are from them
+    (docs/one_step.json)."""
     config, quantities = numbers["config"], numbers["quantities"]
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title, _ in LEVELS)
+    others = LEVELS[:-1]
+    head = "".join(f"<th>{html.escape(title)}: |difference| from level 4</th>"
+                   for _, title, _, _ in others)
     rows = []
     for key in NUMBER_ROWS:
         q = quantities[key]
-        cells = []
-        for _, _, short in LEVELS:
+        base = q["entries"]["numpy"]
+        cells = [f'<td>{", ".join(number_text(v, 10) for v in base)}</td>']
+        for _, _, short, _ in others:
             if short in q["entries"]:
-                shown = ", ".join(number_text(v) for v in q["entries"][short][:2])
-                cells.append(f"<td>{shown}</td>")
+                diff = max(abs(a - b) for a, b in zip(q["entries"][short], base))
+                cells.append(f"<td>{diff:.1e}</td>" if diff else "<td>0</td>")
             else:
-                cells.append(f'<td class="hidden-q">hidden</td>')
+                cells.append('<td class="hidden-q">hidden</td>')
         between = " vs ".join(q["between"]) if q.get("between") and len(q["levels"]) > 1 else ""
-        diff = (f'{q["max_abs_difference"]:.1e} <span class="between">({html.escape(between)})</span>'
-                if between else "-")
+        largest = (f'{q["max_abs_difference"]:.1e} <span class="between">'
+                   f'({html.escape(between)})</span>' if between else "-")
         rows.append(f'<tr><th class="formula">{html.escape(q["formula"])}<br>'
-                    f'<span class="shown">{html.escape(q.get("shown", ""))}</span></th>'
-                    f'{"".join(cells)}<td class="diff">{diff}</td></tr>')
+                    f'<span class="shown">{html.escape(shown_words(q))}</span></th>'
+                    f'{"".join(cells)}<td class="diff">{largest}</td></tr>')
     largest = max(q["max_abs_difference"] for q in quantities.values() if len(q["levels"]) > 1)
     return (f'<div class="numbers"><h3>One training step, at every level</h3>'
             f'<p>From <code>one_step.py --json-out</code> (docs/one_step.json): B = '
             f'{config["batch_size"]} images, H = {config["hidden"]}, {config["dtype"]}, '
-            f'lr = {config["lr"]:g}, every level from the same start. The first entries of each '
-            f'quantity ({"the entries shown" }), then the largest difference of any entry between any two '
-            f'levels: {largest:.1e} at most. "hidden": Keras keeps it inside fit().</p>'
-            f'<div class="scroll"><table><tr><th>quantity</th>{head}<th>largest |difference|</th>'
+            f'lr = {config["lr"]:g}, every level from the same start. Level 4\'s value of a few '
+            f'entries of each quantity, to 10 digits; for each other level, the largest |difference| '
+            f'from level 4 over those entries (0: the same number to the last bit); then the largest '
+            f'|difference| of any entry between any two levels: {largest:.1e} at most. "hidden": '
+            f'Keras keeps it inside fit().</p>'
+            f'<div class="scroll"><table><tr><th>quantity</th><th>Level 4 - NumPy: value</th>'
+            f'{head}<th>largest |difference|, any entry, any two levels</th>'
             f'</tr>{"".join(rows)}</table></div></div>')
 
 
-CSS = """
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d1d1d;
-       background: #fafafa; }
-header { padding: 12px 20px 6px; }
-h1 { font-size: 1.35em; margin: 0 0 4px; }
-header p { margin: 4px 0; max-width: 110em; }
-.controls { margin: 8px 0 4px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
-.controls button { font: inherit; padding: 3px 10px; border: 1px solid #888; border-radius: 4px;
-                   background: #fff; cursor: pointer; }
-.controls button[aria-pressed="true"] { background: #1d4f91; color: #fff; border-color: #1d4f91; }
-.legend span { padding: 0 6px; margin-right: 6px; }
-.toc { margin: 4px 0; font-size: 0.9em; }
-.grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0 8px;
-        padding: 0 12px 40px; }
-.colhead { position: sticky; top: 0; z-index: 2; background: #e8eef6; border-bottom: 2px solid #1d4f91;
-           padding: 6px 8px; font-weight: 600; }
-.colhead a { font-weight: normal; font-size: 0.85em; }
-.rowhead { grid-column: 1 / -1; margin-top: 18px; border-top: 1px solid #bbb; padding-top: 6px; }
-.rowhead h2 { font-size: 1.15em; margin: 0 0 4px; }
-.eq { margin: 2px 0 6px; }
-.eq math { font-size: 1.1em; text-align: left; margin: 2px 0; }
-.eq p { margin: 0 0 4px; color: #444; font-size: 0.9em; }
-.cell { min-width: 0; background: #fff; border: 1px solid #ddd; border-radius: 4px; }
-.cell.empty p { color: #777; font-style: italic; padding: 6px 8px; margin: 0; font-size: 0.9em; }
-.cell .label { display: none; }
-pre.code { margin: 0; padding: 4px 0; font-size: 11.5px; line-height: 1.35;
-           font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap;
-           overflow-wrap: anywhere; }
-pre.code .l { padding: 0 6px 0 10px; text-indent: -4px; border-left: 4px solid transparent; }
-.mark-lesson, body.all .lesson-l, body.pair .right .lesson-l { background: #fff0c2;
-    border-left-color: #d99a00; }
-.mark-respelled, body.all .respelled-l, body.pair .right .respelled-l { background: #e9f2fb;
-    border-left-color: #8fb3dc; }
-.mark-gone, body.pair .left .gone-r { background: #fbe3e3; border-left-color: #c55; }
-body.pair .cell.off, body.pair .colhead.off { display: none; }
-body.pair .grid { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-body.pair pre.code { font-size: 12.5px; }
-.numbers { grid-column: 1 / -1; margin-top: 8px; }
-.numbers h3 { font-size: 1em; margin: 6px 0 2px; }
-.numbers p { margin: 2px 0 6px; font-size: 0.9em; color: #333; }
-.scroll { overflow-x: auto; }
-.numbers table { border-collapse: collapse; font-size: 12px; width: 100%; }
-.numbers th, .numbers td { border: 1px solid #ddd; padding: 2px 6px; text-align: left;
-    font-variant-numeric: tabular-nums; }
-.numbers th.formula { font-weight: normal; font-family: monospace; }
-.numbers .shown, .numbers .between { color: #666; font-size: 0.9em; }
-.numbers td.hidden-q { color: #999; font-style: italic; }
-@media (max-width: 1000px) {
-  .grid, body.pair .grid { grid-template-columns: minmax(0, 1fr); }
-  .colhead { display: none; }
-  .cell .label { display: block; background: #e8eef6; padding: 3px 8px; font-weight: 600; }
-  .cell { margin-bottom: 8px; }
-}
-"""
-
-SCRIPT = r"""
-(function () {
-  var buttons = document.querySelectorAll('.controls button');
-  function show(view) {
-    var pair = view === 'all' ? null : view.split('-').map(Number);
-    document.body.className = pair ? 'pair' : 'all';
-    document.querySelectorAll('[data-col]').forEach(function (el) {
-      var col = Number(el.getAttribute('data-col'));
-      el.classList.remove('off', 'left', 'right');
-      if (pair) {
-        if (col === pair[0]) { el.classList.add('left'); }
-        else if (col === pair[1]) { el.classList.add('right'); }
-        else { el.classList.add('off'); }
-      }
-    });
-    buttons.forEach(function (b) {
-      b.setAttribute('aria-pressed', String(b.getAttribute('data-view') === view));
-    });
-  }
-  buttons.forEach(function (b) {
-    b.addEventListener('click', function () {
-      var view = b.getAttribute('data-view');
-      show(view);
-      history.replaceState(null, '', view === 'all' ? location.pathname : '#view=' + view);
-    });
-  });
-  function fromAddress() {                   /* a link can open a pair: side_by_side.html#view=3-4 */
-    var asked = /^#view=(\d-\d)$/.exec(location.hash);
-    show(asked && document.querySelector('button[data-view="' + asked[1] + '"]') ? asked[1] : 'all');
-  }
-  window.addEventListener('hashchange', fromAddress);
-  fromAddress();
-})();
-"""
+def shown_words(q):
+    """Which entries the row shows, in words: "[0, :4]" -> "row 0, columns 0 to 3"."""
+    shown, n = q.get("shown", ""), len(q["entries"]["numpy"])
+    m = re.fullmatch(r"\[(\d+), :(\d+)\]", shown)
+    if m:
+        return f"{shown}: row {m.group(1)}, columns 0 to {int(m.group(2)) - 1} ({n} entries)"
+    m = re.fullmatch(r"\[:(\d+)\]", shown)
+    if m:
+        return f"{shown}: entries 0 to {int(m.group(1)) - 1} ({n} entries)"
+    return shown
 
 
 def row_id(row):
@@ -362,63 +317,115 @@ def row_id(row):
     return re.sub(r"[^a-z0-9]+", "-", row.lower()).strip("-")
 
 
+def hidden_html(levels):
+    """The list of what Lesson only hides, level by level and rule by rule."""
+    items, total = [], 0
+    for (name, title, _, _), level in zip(LEVELS, levels):
+        by_rule = {}
+        for rule, number, line in level.hidden():
+            by_rule.setdefault(rule, []).append((number, line))
+        total += sum(len(v) for v in by_rule.values())
+        rules = "".join(
+            f'<li>{html.escape(rule)}: ' + "; ".join(
+                f'<span class="hid" data-level="{name}" data-n="{n}">line {n} '
+                f'<code>{html.escape(line.strip())}</code></span>' for n, line in found) + "</li>"
+            for rule, found in by_rule.items())
+        items.append(f"<li>{html.escape(title)} ({name}): <ul>{rules}</ul></li>")
+    return (f'<details class="hidden-list"><summary>What <b>Lesson only</b> hides: {total} lines '
+            f'of glue in the five files, each listed here</summary><p>Lines a learner may skip: '
+            f'they import and call the project\'s <code>machinery/</code> (the flags, the report '
+            f'of each epoch, errors and Ctrl-C), start from or save a weights file, or move the '
+            f'data to a GPU. The calls that read MNIST stay: each data section rests on them. The '
+            f'body of <code>with cli.Report(...) as report:</code> stays, one step left.</p>'
+            f'<ul>{"".join(items)}</ul></details>')
+
+
+def diffs_json(levels):
+    pairs = {}
+    for a in range(len(levels)):
+        for b in range(a + 1, len(levels)):
+            pairs[f"{a}-{b}"] = {view: [compare(levels[a], levels[b], row, view == "lesson")
+                                        for row in ROWS] for view in ("full", "lesson")}
+    text = json.dumps({"names": [v for _, _, _, v in LEVELS], "pairs": pairs},
+                      separators=(",", ":"))
+    return text.replace("</", "<\\/")
+
+
 def page(root, numbers):
-    files = [(name, title, split_sections(os.path.join(root, name))) for name, title, _ in LEVELS]
+    levels = [Level(root, name) for name, _, _, _ in LEVELS]
     from pygments.formatters import HtmlFormatter
-    style = HtmlFormatter(style="default").get_style_defs("pre.code")
-    buttons = ['<button type="button" data-view="all" aria-pressed="true">All five</button>']
-    for i in range(len(LEVELS) - 1):
-        a, b = LEVELS[i][1].split(" - ")[0], LEVELS[i + 1][1].split(" - ")[0]
-        buttons.append(f'<button type="button" data-view="{i}-{i + 1}" aria-pressed="false">'
-                       f'{html.escape(a)} and {html.escape(b)}</button>')
+    style = HtmlFormatter(style="default").get_style_defs(["pre.code", ".split"])
+    options = "".join(f'<option value="{i}">{html.escape(t.split(" - ")[0])}</option>'
+                      for i, (_, t, _, _) in enumerate(LEVELS))
+    quick = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+    buttons = ['<button type="button" data-view="all" aria-pressed="true">All five</button>',
+               '<span class="sep"></span>'] + [
+        f'<button type="button" data-view="{a}-{b}" aria-pressed="false">'
+        f'{html.escape(LEVELS[a][1].split(" - ")[0])} | {html.escape(LEVELS[b][1].split(" - ")[0])}'
+        f'</button>' for a, b in quick] + [
+        f'<label>Any two: <select id="left" aria-label="left level">{options}</select></label>',
+        f'<label>against <select id="right" aria-label="right level">{options}</select></label>',
+        '<span class="sep"></span>',
+        '<button type="button" id="lesson" aria-pressed="false">Lesson only</button>',
+        '<button type="button" id="docs" aria-pressed="false">Docstrings in full</button>',
+        '<button type="button" id="wrap" aria-pressed="false">Wrap long lines</button>']
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         "<title>One network, five levels: side by side</title>",
         f"<style>{CSS}\n{style}</style>", "</head>", '<body class="all">', "<header>",
         "<h1>One network, five levels, side by side</h1>",
-        "<p>Each row is one section of the level files, under its mathematics; each column is one "
-        "level, its complete code for that section. Made from the files by "
+        "<p>Each row is one section of the level files, under its mathematics. <b>All five</b> "
+        "shows one column per level, each line kept to one screen line; <b>two levels</b> (any "
+        "two) shows them line against line, as a split diff. Made from the files by "
         "<code>docs/make_side_by_side.py</code>; the <a href=\"../README.md\">README</a> explains "
         "the project, the <a href=\"glossary.md\">glossary</a> its terms; "
+        "<a href=\"by_hand.md\">one step by hand</a> works a tiny network on paper, "
         "<a href=\"engine.md\">one gradient through the engine</a> follows level 3½'s engine "
         "closure by closure, <a href=\"one_step.md\">inside one step</a> prints every number "
         "of a training step at every level, and <a href=\"inside.md\">inside the frameworks</a> "
         "shows the graphs that Keras and PyTorch build for it.</p>",
         "<p class=\"legend\">Marked lines differ from the level to the left: "
-        "<span class=\"mark-lesson\">lesson</span> is code that is new or does something else; "
-        "<span class=\"mark-respelled\">respelled</span> is a line that equals the line it "
-        "replaced once library prefixes (<code>torch.</code>, <code>np.</code>, <code>nn.</code>, "
-        "<code>keras.</code>) and comments are set aside, the same code in another library's "
-        "spelling. Two levels at a time, the left one marks in "
+        "<span class=\"mark-lesson\">lesson</span> is code or words that are new or say "
+        "something else; <span class=\"mark-respelled\">respelled</span> is the same code in "
+        "another spelling: equal to the line it replaced once comments and these are set aside: "
+        + ", ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
+        "; <span class=\"mark-glue\">glue</span> is a line a learner may skip (dotted at the "
+        "left, hidden by Lesson only). Two levels at a time, the left one marks in "
         "<span class=\"mark-gone\">red</span> what the right one removes or replaces by other "
-        "code.</p>",
+        "code, and a changed line shows its <span class=\"mark-changed\">changed "
+        "characters</span>.</p>",
         f'<div class="controls" role="group" aria-label="Levels shown">{"".join(buttons)}</div>',
+        hidden_html(levels),
         '<nav class="toc">Rows: ' + " · ".join(
-            f'<a href="#{row_id(row)}">{html.escape(row)}</a>'
-            for row in ROWS) + "</nav>",
+            f'<a href="#{row_id(row)}">{html.escape(row)}</a>' for row in ROWS) + "</nav>",
         "</header>", '<main class="grid">',
     ]
-    for col, (name, title, _) in enumerate(files):
+    for col, (name, title, _, _) in enumerate(LEVELS):
         parts.append(f'<div class="colhead" data-col="{col}">{html.escape(title)}<br>'
                      f'<a href="../{name}">{name}</a></div>')
-    for row in ROWS:
+    for r, row in enumerate(ROWS):
         parts.append(f'<section class="rowhead" id="{row_id(row)}"><h2>{html.escape(row)}</h2>'
                      f'{math_html(row)}</section>')
-        for col, (name, title, sections) in enumerate(files):
-            source = sections[row]
-            left = files[col - 1][2][row] if col else None
-            right = files[col + 1][2][row] if col + 1 < len(files) else None
-            right_marks = marks(left, source)[1] if left is not None else [""] * len(source.split("\n"))
-            left_marks = marks(source, right)[0] if right is not None else [""] * len(source.split("\n"))
-            empty = EMPTY.get(row, {}).get(name, "Nothing here.")
-            cell = cell_html(source, left_marks, right_marks, col, empty)
-            cell = cell.replace(f'data-col="{col}">', f'data-col="{col}"><div class="label">'
-                                f'{html.escape(title)}</div>', 1)
+        having = [col for col, level in enumerate(levels) if level.lines(row)]
+        wide = len(having) == 1
+        if wide:   # one level only (the engine): its code across the row, the others in one line
+            notes = " ".join(EMPTY.get(row, {}).get(name, "") for col, (name, _, _, _)
+                             in enumerate(LEVELS) if col not in having)
+            parts.append(f'<p class="only-note">Only {html.escape(LEVELS[having[0]][1])} has '
+                         f'this section. {html.escape(notes)}</p>')
+        for col, (level, (name, title, _, _)) in enumerate(zip(levels, LEVELS)):
+            right_marks = marks(levels[col - 1].sections[row], level.sections[row])[1] \
+                if col and level.lines(row) else [""] * len(level.lines(row))
+            cell = cell_html(level, row, r, col, title, right_marks, wide and col in having)
+            if wide and col not in having:
+                cell = cell.replace('class="cell empty"', 'class="cell empty" hidden', 1)
             parts.append(cell)
+        parts.append(f'<div class="split" data-row="{r}"></div>')
         if row == "4. Training step" and numbers is not None:
             parts.append(numbers_html(numbers))
-    parts += ["</main>", f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]
+    parts += ["</main>", f'<script id="diffs" type="application/json">{diffs_json(levels)}</script>',
+              f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
 
@@ -465,6 +472,10 @@ def main(argv=None):
                              "(default: docs/one_step.json)")
     parser.add_argument("--out", default=os.path.join(HERE, "side_by_side.html"), metavar="FILE",
                         help="where to write the page (default: docs/side_by_side.html)")
+    parser.add_argument("--counts", action="store_true",
+                        help="also print, for each pair of neighbouring levels, how many changed "
+                             "lines are marked lesson, respelled and glue, with and without "
+                             "Lesson only")
     parser.add_argument("--screenshot", metavar="FILE.png",
                         help="also take a 1920 x 1080 picture of the page's Training-step row in "
                              "headless Chromium (the README's docs/side_by_side.png)")
@@ -481,6 +492,12 @@ def main(argv=None):
             f.write(text)
         if args.screenshot:
             screenshot(args.out, args.screenshot)
+        if args.counts:
+            levels = [Level(args.root, name) for name, _, _, _ in LEVELS]
+            for lesson, left, right, c in counts(levels):
+                view = "lesson only" if lesson else "everything "
+                print(f"{view}  {left:<24} -> {right:<24} lesson {c['lesson']:4d}   respelled "
+                      f"{c['respelled']:3d}   glue {c['glue']:3d}")
     except UserError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         sys.exit(1)

@@ -64,7 +64,7 @@ def describe(x, y, start, lr):
     x, y = level.Tensor(x), level.Tensor(y)
     params = leaves()
     with lines_of_records(level) as made:
-        h, z2, a = level.forward(x, params)
+        z2, a = level.forward(x, params)
         loss = level.loss_fn(z2, y)
 
     names = {id(x): "x", id(y): "y"}

@@ -148,7 +148,7 @@ def describe(x, y, start, lr, batch_sizes_for_bytes, hidden_for_bytes):
     params = leaves()
     recorder = recorded_lines(torch, level)
     with recorder:
-        h, z2, a = level.forward(x, params)
+        z2, a = level.forward(x, params)
         loss = level.loss_fn(z2, y)
 
     names = {t.untyped_storage().data_ptr(): name for name, t in [("x", x), ("y", y)]}
@@ -178,7 +178,7 @@ def describe(x, y, start, lr, batch_sizes_for_bytes, hidden_for_bytes):
 
     # retain_graph=True keeps them: a second backward() runs, and adds into .grad again
     params = leaves()
-    h, z2, a = level.forward(x, params)
+    z2, a = level.forward(x, params)
     loss = level.loss_fn(z2, y)
     loss.backward(retain_graph=True)
     once = {name: p.grad.clone() for name, p in params.items()}
@@ -211,8 +211,9 @@ def saved_bytes(torch, level, batch, hidden, dtype):
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        h, z2, a = level.forward(x, params)
+        z2, a = level.forward(x, params)
         level.loss_fn(z2, y)
+    h = z2.grad_fn.next_functions[0][0]._saved_self   # z2 = h @ W2 + b2: the product saved h
     given = {t.untyped_storage().data_ptr(): name for name, t in [("x", x), ("y", y),
                                                                   *params.items()]}
     made = {t.untyped_storage().data_ptr(): name for name, t in [("h", h), ("z2", z2), ("a", a)]}

@@ -19,14 +19,15 @@ from machinery.errors import UserError
 _kept = {}
 
 
-def load(args, keep=False):
-    """W1, b1, W2, b2 from the file --init-from, as NumPy arrays of --dtype, every value checked.
-    With `keep`, they are also kept for the next call, which then reads nothing."""
+def load(args, convert=None, keep=False):
+    """W1, b1, W2, b2 from the file --init-from, as NumPy arrays of --dtype, every value checked,
+    each passed through `convert` if given (torch.from_numpy: as tensors). With `keep`, they are
+    also kept for the next call, which then reads nothing."""
     key = (args.init_from, args.hidden, args.dtype)
     result = _kept.pop(key, None) or _load(args)
     if keep:
         _kept[key] = result
-    return result
+    return {name: convert(array) for name, array in result.items()} if convert else result
 
 
 def _load(args):

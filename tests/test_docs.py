@@ -110,7 +110,7 @@ def test_truncation_constant_is_the_std_of_a_normal_cut_at_two():
     # and the weights then end with Glorot's standard deviation s, drawn with s / TRUNCATION_STD
     fan_in, fan_out = 784, 256
     s = math.sqrt(2 / (fan_in + fan_out))
-    assert abs(common.glorot_sigma(fan_in, fan_out) * math.sqrt(variance) - s) < 1e-15
+    assert abs(common.glorot_s0(fan_in, fan_out) * math.sqrt(variance) - s) < 1e-15
 
 
 def test_truncated_draw_has_the_derived_spread():
@@ -119,4 +119,4 @@ def test_truncated_draw_has_the_derived_spread():
     import level4_numpy
     w = level4_numpy.glorot_normal(784, 256, np.random.default_rng(1), np.float64)
     s = math.sqrt(2 / (784 + 256))
-    assert abs(w.std() / s - 1) < 0.005 and np.abs(w).max() <= 2 * common.glorot_sigma(784, 256)
+    assert abs(w.std() / s - 1) < 0.005 and np.abs(w).max() <= 2 * common.glorot_s0(784, 256)

@@ -67,7 +67,7 @@ def test_engine_gradients_equal_level_4():
     h, z2, a = level4_numpy.forward(x, params)
     expected = level4_numpy.gradients(x, y, params, h, a)
     tensors = {k: engine.Tensor(v.copy(), requires_grad=True) for k, v in params.items()}
-    h_t, z2_t, a_t = engine.forward(engine.Tensor(x), tensors)
+    z2_t, a_t = engine.forward(engine.Tensor(x), tensors)
     loss = engine.loss_fn(z2_t, engine.Tensor(y))
     assert abs(loss.data - level4_numpy.loss_fn(z2, y)) <= 1e-14
     loss.backward()
@@ -83,9 +83,9 @@ def test_backward_twice_accumulates_as_torch_does():
     params, x, y = model_and_batch()
     tensors = {k: engine.Tensor(v.copy(), requires_grad=True) for k, v in params.items()}
     torch_params = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    loss = engine.loss_fn(engine.forward(engine.Tensor(x), tensors)[1], engine.Tensor(y))
+    loss = engine.loss_fn(engine.forward(engine.Tensor(x), tensors)[0], engine.Tensor(y))
     import level3_autograd
-    torch_loss = level3_autograd.loss_fn(level3_autograd.forward(torch.tensor(x), torch_params)[1],
+    torch_loss = level3_autograd.loss_fn(level3_autograd.forward(torch.tensor(x), torch_params)[0],
                                          torch.tensor(y))
     loss.backward()
     once = {k: t.grad.copy() for k, t in tensors.items()}

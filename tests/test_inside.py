@@ -112,13 +112,13 @@ def test_a_second_backward_raises_and_retain_graph_doubles_every_grad():
     params = {k: p.requires_grad_() for k, p in params.items()}
     x = torch.rand((4, 784), generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     y = torch.eye(10, dtype=torch.float64)[[3, 1, 4, 1]]
-    loss = level3_autograd.loss_fn(level3_autograd.forward(x, params)[1], y)
+    loss = level3_autograd.loss_fn(level3_autograd.forward(x, params)[0], y)
     loss.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         loss.backward()
     for p in params.values():
         p.grad = None
-    loss = level3_autograd.loss_fn(level3_autograd.forward(x, params)[1], y)
+    loss = level3_autograd.loss_fn(level3_autograd.forward(x, params)[0], y)
     loss.backward(retain_graph=True)
     once = {k: p.grad.clone() for k, p in params.items()}
     loss.backward()

@@ -71,7 +71,7 @@ def level_step_loss(level, data_dir, tmp_path):
     if level in ("level2_pytorch.py", "level3_autograd.py"):
         import torch
         dtype = getattr(torch, common.DTYPE)
-        (x, y), _ = L.load_data(data_dir, rows, dtype, "cpu")
+        (x, y), _ = L.load_data(data_dir, rows, dtype)
         x, y = x[:batch], y[:batch]
         if level == "level2_pytorch.py":
             torch.manual_seed(common.SEED)

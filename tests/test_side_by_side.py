@@ -81,7 +81,7 @@ def test_every_line_of_every_level_is_in_its_column_in_order():
     parser = Columns()
     parser.feed(open(PAGE, encoding="utf-8").read())
     assert sorted(parser.columns) == list(range(len(sbs.LEVELS)))
-    for column, (name, _, _) in enumerate(sbs.LEVELS):
+    for column, (name, *_) in enumerate(sbs.LEVELS):
         source = [line for line in open(os.path.join(ROOT, name), encoding="utf-8").read()
                   .splitlines() if line.strip()]
         shown = [line for line in parser.columns[column] if line.strip()]
@@ -95,8 +95,25 @@ def test_the_marks_tell_a_lesson_from_a_respelling():
     assert marks == ["respelled", "lesson", ""]
     assert gone == ["", "gone", ""]                    # the respelled line is not gone
     page = open(PAGE, encoding="utf-8").read()            # and on the page itself:
-    assert re.search(r'class="l lesson-l[^"]*">.*grads</span>.*gradients', page)
-    assert re.search(r'class="l respelled-l[^"]*">.*np</span>.*tanh</span>.*z1', page)
+    assert re.search(r'class="l lesson-l[^"]*" data-n="\d+">.*grads</span>.*gradients', page)
+    assert re.search(r'class="l respelled-l[^"]*" data-n="\d+">.*np</span>.*tanh</span>.*z1', page)
+
+
+@pytest.mark.parametrize("left,right,expected", [
+    # the engine's .data, a save to a weights file, np.mean for the engine's mean, Tensor(...)
+    ("    return loss.data, accuracy(a, y)", "    return loss, accuracy(a, y)", "respelled"),
+    ("    params_files.save(args.save_weights, params)",
+     "    params_files.save(args.save_weights, {k: p.data for k, p in params.items()})", "glue"),
+    ("    return mean(softplus - y * z2)", "    return np.mean(softplus - y * z2)", "respelled"),
+    ("    x, y = Tensor(x_train[batch]), Tensor(y_train[batch])",
+     "    x, y = x_train[batch], y_train[batch]", "respelled"),
+    ("    z2, a = forward(x, params)", "    h, z2, a = forward(x, params)", "lesson"),
+    ("    # Backward pass: autograd fills p.grad", "    # Backward pass: gradients() by hand", "lesson"),
+])
+def test_a_mark_is_lesson_only_when_the_code_or_words_change(left, right, expected):
+    if "save_weights" in left:             # glue: inside `if args.save_weights:`
+        left, right = "    if args.save_weights:\n    " + left, "    if args.save_weights:\n    " + right
+    assert sbs.marks(left, right)[1][-1] == expected
 
 
 def test_the_training_step_row_shows_one_steps_numbers():
@@ -104,9 +121,13 @@ def test_the_training_step_row_shows_one_steps_numbers():
     page = open(PAGE, encoding="utf-8").read()
     row = page.split('id="4-training-step"')[1].split('id="5-evaluation"')[0]
     dw1 = numbers["quantities"]["dW1"]
-    for level, entries in dw1["entries"].items():
-        assert sbs.number_text(entries[0]) in row, level
+    assert sbs.number_text(dw1["entries"]["numpy"][0], 10) in row      # level 4's value
+    for level, entries in dw1["entries"].items():                       # the others': differences
+        diff = max(abs(a - b) for a, b in zip(entries, dw1["entries"]["numpy"]))
+        assert (f"<td>{diff:.1e}</td>" if diff else "<td>0</td>") in row, level
     assert f'{dw1["max_abs_difference"]:.1e}' in row
+    words = sbs.shown_words(dw1)                                       # what [522, :4] means
+    assert re.search(r"row \d+, columns 0 to 3 \(4 entries\)", words) and words in row
     assert numbers["quantities"]["dz1"]["hidden"]["keras"] and "hidden" in row
 
 
@@ -198,54 +219,220 @@ def test_browser_mathml_has_size(browser):
     assert all(w > 20 and h > 8 for w, h in sizes), sizes
 
 
-def test_browser_two_at_a_time_control(browser):
-    from selenium.webdriver.common.by import By
+def expected_rows(left, right):
+    """The rows of a split view as difflib.ndiff pairs two lists of lines, read independently of
+    the page's generator: a "-" line and a "+" line, each with its "?" guide, are one changed row;
+    every other "-" or "+" line faces blank space."""
+    import difflib
+    out, lines = [], list(difflib.ndiff(left, right))
+    k = 0
+    while k < len(lines):
+        tag = lines[k][:2]
+        nxt = lines[k + 1][:2] if k + 1 < len(lines) else ""
+        if tag == "  ":
+            out.append((lines[k][2:], lines[k][2:]))
+        elif tag == "- ":
+            guide = nxt == "? "
+            after = lines[k + 1 + guide][:2] if k + 1 + guide < len(lines) else ""
+            guide2 = k + 2 + guide < len(lines) and lines[k + 2 + guide][:2] == "? "
+            if after == "+ " and (guide or guide2):
+                out.append((lines[k][2:], lines[k + 1 + guide][2:]))
+                k += 2 + guide + guide2
+                continue
+            out.append((lines[k][2:], None))
+            k += guide
+        elif tag == "+ ":
+            out.append((None, lines[k][2:]))
+            k += nxt == "? "
+        k += 1
+    return out
+
+
+def split_rows(driver):
+    """The split view's rows on the page: (left text or None, right text or None), per row."""
+    return js(driver, """
+        return Array.from(document.querySelectorAll('.split')).map(box => {
+          const sides = Array.from(box.querySelectorAll('.side')), rows = [];
+          for (let i = 0; i < sides.length; i += 2) {
+            rows.push([sides[i], sides[i + 1]].map(s => s.classList.contains('blank') ? null
+                       : s.querySelector('.l').textContent.replace(/^ $/, '')));
+          }
+          return rows; });""")
+
+
+def section_lines(name, row, lesson):
+    import level_text
+    text = level_text.split_sections(open(os.path.join(ROOT, name), encoding="utf-8").read(),
+                                     name)[row]
+    lines = text.split("\n") if text.strip() else []
+    return [line for _, line in level_text.lesson(lines)] if lesson else lines
+
+
+@pytest.mark.parametrize("view,lesson", [("1-4", False), ("3-3b", False), ("2-4", True)])
+def test_browser_the_split_view_pairs_lines_as_difflib_does(browser, view, lesson):
+    names = {v: (name, col) for col, (name, _, _, v) in enumerate(sbs.LEVELS)}
+    a, b = view.split("-")
     try:
-        browser.find_element(By.CSS_SELECTOR, 'button[data-view="2-3"]').click()
-        assert js(browser, "return document.body.className") == "pair"
+        browser.get("file://" + PAGE + "#view=" + view + ("&lesson" if lesson else ""))
+        rows = split_rows(browser)
+        assert len(rows) == len(sbs.ROWS)
+        for row, shown in zip(sbs.ROWS, rows):
+            left = section_lines(names[a][0], row, lesson)
+            right = section_lines(names[b][0], row, lesson)
+            full = (section_lines(names[a][0], row, False), section_lines(names[b][0], row, False))
+            # the page shows each line as in the file; lesson-only moves some left by a step
+            expected = [(l if l is None else next(f for f in full[0] if f.strip() == l.strip()
+                                                   and f.endswith(l)),
+                         r if r is None else next(f for f in full[1] if f.strip() == r.strip()
+                                                  and f.endswith(r)))
+                        for l, r in expected_rows(left, right)]
+            assert [tuple(r) for r in shown] == expected, row
+            # every line of both files exactly once, in order
+            assert [l for l, _ in shown if l is not None] == [l for l, _ in expected if l is not None]
+            assert len([l for l, _ in shown if l is not None]) == len(left)
+            assert len([r for _, r in shown if r is not None]) == len(right)
+    finally:
+        browser.get("file://" + PAGE)
+
+
+def test_browser_a_changed_line_marks_its_changed_characters(browser):
+    try:
+        browser.get("file://" + PAGE + "#view=3b-4")
+        changed = js(browser, """return Array.from(document.querySelectorAll('.split .right .l'))
+            .map(l => Array.from(l.querySelectorAll('.ch')).map(e => e.textContent).join(''));""")
+        assert "h, " in changed                         # z2, a = forward -> h, z2, a = forward
+        left_blank_right_lesson = js(browser, """return Array.from(document.querySelectorAll(
+            '.split .right .lesson-s')).filter(e => e.textContent.includes('dz2 = (a - y) / n'))
+            .map(e => e.parentElement.previousElementSibling.classList.contains('blank'));""")
+        assert left_blank_right_lesson == [True]        # gradients() is new: it faces blank space
+    finally:
+        browser.get("file://" + PAGE)
+
+
+def test_browser_any_two_levels_when_clicked(browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    try:
+        Select(browser.find_element(By.ID, "left")).select_by_index(0)
+        Select(browser.find_element(By.ID, "right")).select_by_index(4)
+        assert js(browser, "return document.body.classList.contains('pair')")
+        assert js(browser, "return location.hash") == "#view=1-4"
         shown = js(browser, """return Array.from(document.querySelectorAll('.colhead'))
                                .filter(e => e.offsetParent !== null).map(e => e.textContent);""")
-        assert [s.split()[1] for s in shown] == ["3", "3½"]
-        widths = js(browser, """return Array.from(document.querySelectorAll('.colhead'))
-                    .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().width);""")
-        assert all(w > 850 for w in widths), widths          # full width: half the page each
-        # the right column marks what changed from the left, the left what the right removes
+        assert [s.split()[1] for s in shown] == ["1", "4"]
+        widths = js(browser, """return Array.from(document.querySelectorAll('.split .side'))
+                    .slice(0, 2).map(e => e.getBoundingClientRect().width);""")
+        assert all(w > 850 for w in widths), widths          # half the page each
+        # the right side marks what changed, the left what the right removes
         marked = js(browser, """return [
-            Array.from(document.querySelectorAll('.cell.right .lesson-l'))
-              .filter(e => getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)').length,
-            Array.from(document.querySelectorAll('.cell.left .gone-r'))
-              .filter(e => getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)').length];""")
+            document.querySelectorAll('.split .right .lesson-s').length,
+            document.querySelectorAll('.split .left .gone-s').length];""")
         assert marked[0] > 10 and marked[1] > 10, marked
         assert overflowing(browser) == []
+        browser.find_element(By.CSS_SELECTOR, 'button[data-view="2-3"]').click()   # 3 | 3½
+        assert js(browser, "return location.hash") == "#view=3-3b"
         browser.find_element(By.CSS_SELECTOR, 'button[data-view="all"]').click()
-        assert js(browser, "return document.body.className") == "all"
+        assert js(browser, "return document.body.classList.contains('all')")
         assert js(browser, """return Array.from(document.querySelectorAll('.colhead'))
                               .filter(e => e.offsetParent !== null).length""") == 5
     finally:
-        js(browser, "document.querySelector('button[data-view=\"all\"]').click()")
+        browser.get("file://" + PAGE)
 
 
 def test_browser_a_link_can_open_a_pair(browser):
     try:
         browser.get("file://" + PAGE + "#view=3-4")
-        assert js(browser, "return document.body.className") == "pair"
-        assert js(browser, """return Array.from(document.querySelectorAll('.colhead'))
-                              .filter(e => e.offsetParent !== null).length""") == 2
+        assert js(browser, "return document.body.classList.contains('pair')")
+        shown = js(browser, """return Array.from(document.querySelectorAll('.colhead'))
+                              .filter(e => e.offsetParent !== null).map(e => e.textContent)""")
+        assert [s.split()[1] for s in shown] == ["3", "4"]
     finally:
         browser.get("file://" + PAGE)
+
+
+def hidden_on_page(driver):
+    return sorted((e[0], int(e[1])) for e in js(driver, """return Array.from(
+        document.querySelectorAll('.hidden-list .hid')).map(e => [e.dataset.level, e.dataset.n]);"""))
+
+
+def test_lesson_only_lists_every_line_it_hides():
+    """The list on the page names glue lines by number and text, every one of the files."""
+    import level_text
+    page = open(PAGE, encoding="utf-8").read()
+    listed = re.findall(r'class="hid" data-level="([^"]+)" data-n="(\d+)">line \d+ <code>(.*?)'
+                        r'</code>', page)
+    assert listed
+    for name, number, text in listed:
+        line = open(os.path.join(ROOT, name), encoding="utf-8").read().splitlines()[int(number) - 1]
+        assert html_unescape(text) == line.strip(), (name, number)
+    for name in LEVELS:                                  # and nothing else is glue
+        lines = open(os.path.join(ROOT, name), encoding="utf-8").read().splitlines()
+        glue = {i + 1 for i, (rule, _) in enumerate(level_text.glue(lines)) if rule}
+        assert glue == {int(n) for level, n, _ in listed if level == name}, name
+        assert any("args.init_from" in lines[n - 1] for n in glue), name
+        assert not any("mnist_files.read_dir" in lines[n - 1] for n in glue), name
+
+
+def html_unescape(text):
+    import html
+    return html.unescape(text)
+
+
+def test_browser_lesson_only_hides_exactly_the_listed_lines(browser):
+    from selenium.webdriver.common.by import By
+    try:
+        all_lines = js(browser, """return Array.from(document.querySelectorAll('.cell .l'))
+            .map(e => [e.closest('.cell').dataset.col, e.dataset.n]);""")
+        browser.find_element(By.ID, "lesson").click()
+        assert js(browser, "return location.hash") == "#view=all&lesson"
+        shown = js(browser, """document.body.classList.add('docs');
+            const out = Array.from(document.querySelectorAll('.cell .l'))
+              .filter(e => getComputedStyle(e).display !== 'none')
+              .map(e => [e.closest('.cell').dataset.col, e.dataset.n]);
+            document.body.classList.remove('docs'); return out;""")
+        names = [name for name, *_ in sbs.LEVELS]
+        gone = sorted({(names[int(c)], int(n)) for c, n in all_lines} -
+                      {(names[int(c)], int(n)) for c, n in shown})
+        assert gone == hidden_on_page(browser) and len(gone) > 30
+        # the split view in lesson only: no glue line on either side
+        browser.find_element(By.CSS_SELECTOR, 'button[data-view="0-4"]').click()
+        assert js(browser, "return location.hash") == "#view=1-4&lesson"
+        texts = [t for rows in split_rows(browser) for pair in rows for t in pair if t]
+        assert texts and not any("cli.Report" in t or "args.init_from" in t or
+                                 "import machinery" in t for t in texts)
+        assert overflowing(browser) == []
+    finally:
+        browser.get("file://" + PAGE)
+
+
+def test_browser_the_overview_keeps_each_line_to_one_screen_line(browser):
+    heights = js(browser, """return Array.from(document.querySelectorAll('.cell .l'))
+        .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().height);""")
+    assert len(heights) > 400
+    assert max(heights) < 1.5 * min(heights), (min(heights), max(heights))
+    # the engine, which only level 3½ has, spans the row instead of one column of five
+    engine = js(browser, """const c = document.querySelector('.cell.wide');
+        return [c.dataset.col, c.getBoundingClientRect().width,
+                document.querySelectorAll('.cell.empty[hidden]').length];""")
+    assert engine[0] == "3" and engine[1] > 1800 and engine[2] == 4
 
 
 def test_browser_readable_at_800_pixels(browser):
     try:
         browser.set_window_size(800, 1000)
-        assert overflowing(browser) == []
-        cells = js(browser, """return Array.from(document.querySelectorAll('.cell'))
-            .filter(e => e.offsetParent !== null).map(e => [e.getBoundingClientRect().left,
-              e.getBoundingClientRect().right, parseFloat(getComputedStyle(
-                e.querySelector('pre') || e).fontSize)]);""")
-        assert len(cells) == 5 * len(sbs.ROWS)
-        inner = js(browser, "return document.documentElement.clientWidth")
-        for left, right, font in cells:                     # one cell a row, the page's width
-            assert left >= 0 and right <= inner and right - left > 0.8 * inner and font >= 11
+        for view in ("", "#view=1-2&lesson"):
+            browser.get("file://" + PAGE + view)
+            assert overflowing(browser) == []
+            boxes = js(browser, """return Array.from(document.querySelectorAll('.cell, .split .side'))
+                .filter(e => e.offsetParent !== null).map(e => [e.getBoundingClientRect().left,
+                  e.getBoundingClientRect().right, parseFloat(getComputedStyle(
+                    e.querySelector('.l') || e).fontSize)]);""")
+            assert len(boxes) > 30
+            inner = js(browser, "return document.documentElement.clientWidth")
+            for left, right, font in boxes:
+                assert left >= 0 and right <= inner and font >= 11
+                if not view:                              # one cell a row, the page's width
+                    assert right - left > 0.8 * inner
     finally:
         browser.set_window_size(1920, 1080)
+        browser.get("file://" + PAGE)

@@ -1,0 +1,232 @@
+"""Write docs/by_hand.md: one SGD step of the network shrunk to pen-and-paper size, every number
+computed by level 4's own functions.
+
+The network is the project's, with 3 inputs instead of 784, 2 tanh hidden units instead of 256 and
+2 sigmoid outputs instead of 10: the same formulas, the same loss (a mean over the outputs and the
+batch) and the same update, at the default learning rate 1. The step is taken twice from the same
+start: on a batch of 1 example, then on a batch of 2. level4_numpy.forward(), loss_fn(),
+gradients() and train_step() compute every number; z1 and dL/dz2, dL/dh, dL/dz1, which those
+functions keep to themselves, are read from their frames as they return (one_step.locals_of).
+
+    python docs/make_by_hand.py [--out FILE.md]
+"""
+
+import argparse
+import copy
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+import level4_numpy  # noqa: E402
+from machinery import atomic  # noqa: E402
+from one_step import locals_of  # noqa: E402
+
+DECIMALS = 4
+LR = 1.0
+START = {  # small numbers that are easy to multiply by hand; biases zero, as every level starts
+    "W1": np.array([[0.1, 0.2], [0.3, -0.1], [-0.2, 0.1]]),
+    "b1": np.array([0.0, 0.0]),
+    "W2": np.array([[0.5, -0.3], [0.2, 0.4]]),
+    "b2": np.array([0.0, 0.0]),
+}
+BATCHES = {  # x (B x 3) and one-hot y (B x 2)
+    1: (np.array([[1.0, 0.0, 2.0]]), np.array([[1.0, 0.0]])),
+    2: (np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])),
+}
+ORDER = ["z1", "h", "z2", "a", "L", "dz2", "dW2", "db2", "dh", "dz1", "dW1", "db1",
+         "W1_new", "b1_new", "W2_new", "b2_new"]
+
+
+def step(x, y):
+    """Every quantity of one SGD step from START on (x, y), by level 4's functions."""
+    params = copy.deepcopy(START)
+    with locals_of(level4_numpy.forward) as inside:
+        h, z2, a = level4_numpy.forward(x, params)
+    loss = level4_numpy.loss_fn(z2, y)
+    with locals_of(level4_numpy.gradients) as back:
+        grads = level4_numpy.gradients(x, y, params, h, a)
+    level4_numpy.train_step(params, x, y, LR)       # the update, in place, on the copy
+    out = {"z1": inside["z1"], "h": h, "z2": z2, "a": a, "L": np.array(loss),
+           "dz2": back["dz2"], "dW2": grads["W2"], "db2": grads["b2"], "dh": back["dh"],
+           "dz1": back["dz1"], "dW1": grads["W1"], "db1": grads["b1"]}
+    out.update({name + "_new": params[name] for name in START})
+    return out
+
+
+def num(value):
+    """A number as the page writes it: DECIMALS decimals, a true minus sign."""
+    text = f"{value:.{DECIMALS}f}"
+    return "0." + "0" * DECIMALS if text == "-0." + "0" * DECIMALS else text
+
+
+def given(value):
+    """An input as written: as short as it is (0.1, 2, -0.2)."""
+    return f"{value:g}"
+
+
+def matrix(a, fmt=num):
+    a = np.atleast_2d(a)
+    rows = [" & ".join(fmt(v) for v in row) for row in a]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def show(key, label, formula, value, B):
+    """One quantity: a marker the test reads, then its formula and its numbers."""
+    shown = num(value) if np.ndim(value) == 0 else matrix(value)
+    return f"<!-- B={B} {key} -->\n$${label} = {formula} = {shown}$$\n"
+
+
+def worked(x, q, B):
+    """The arithmetic of a few entries, written out as on paper."""
+    W1, W2 = START["W1"], START["W2"]
+    lines = []
+    for i in range(B):
+        terms = " + ".join(f"({given(x[i, j])})({given(W1[j, 0])})" for j in range(3))
+        lines.append(f"- $(z_1)_{{{i + 1}1}} = {terms} + 0 = {num(q['z1'][i, 0])}$, and "
+                     f"$h_{{{i + 1}1}} = \\tanh({num(q['z1'][i, 0])}) = {num(q['h'][i, 0])}$.")
+    h = q["h"]
+    lines.append(f"- $(z_2)_{{11}} = ({num(h[0, 0])})({given(W2[0, 0])}) + ({num(h[0, 1])})"
+                 f"({given(W2[1, 0])}) + 0 = {num(q['z2'][0, 0])}$, and "
+                 f"$a_{{11}} = \\sigma({num(q['z2'][0, 0])}) = 1/(1 + e^{{{num(-q['z2'][0, 0])}}})"
+                 f" = {num(q['a'][0, 0])}$.")
+    return "\n".join(lines) + "\n"
+
+
+def worked_back(q, y, n):
+    """The backward pass of the first entries, as on paper."""
+    W2, a, h = START["W2"], q["a"], q["h"]
+    dz2, dh = q["dz2"], q["dh"]
+    return "\n".join([
+        f"- $(\partial L/\partial z_2)_{{11}} = ({num(a[0, 0])} - {given(y[0, 0])})/{n} = "
+        f"{num(dz2[0, 0])}$ and $(\partial L/\partial z_2)_{{12}} = ({num(a[0, 1])} - "
+        f"{given(y[0, 1])})/{n} = {num(dz2[0, 1])}$.",
+        f"- $(\partial L/\partial W_2)_{{11}} = " + " + ".join(
+            f"({num(h[i, 0])})({num(dz2[i, 0])})" for i in range(len(h))) +
+        f" = {num(q['dW2'][0, 0])}$: " + ("one product, one example." if len(h) == 1 else
+                                          "one product per example, added."),
+        f"- $(\partial L/\partial h)_{{11}} = ({num(dz2[0, 0])})({given(W2[0, 0])}) + "
+        f"({num(dz2[0, 1])})({given(W2[0, 1])}) = {num(dh[0, 0])}$: row 1 of $W_2$, because "
+        "$h_{11}$ feeds both outputs.",
+        f"- $(\partial L/\partial z_1)_{{11}} = ({num(dh[0, 0])})(1 - ({num(h[0, 0])})^2) = "
+        f"{num(q['dz1'][0, 0])}$.",
+    ]) + "\n"
+
+
+def batch_section(B):
+    x, y = BATCHES[B]
+    q = step(x, y)
+    n = y.size
+    example = "the example" if B == 1 else "the two examples"
+    parts = [
+        f"## A batch of {B}\n",
+        f"$x$ is {B} × 3, one row per example, and $y$ its one-hot labels, {B} × 2:\n",
+        f"$$x = {matrix(x, given)}, \\qquad y = {matrix(y, given)}$$\n",
+        "**Forward pass.** `forward()` computes, row by row of $x$:\n",
+        show("z1", "z_1", "x W_1 + b_1", q["z1"], B),
+        show("h", "h", r"\tanh(z_1)", q["h"], B),
+        show("z2", "z_2", "h W_2 + b_2", q["z2"], B),
+        show("a", "a", r"\sigma(z_2) = \frac{1}{1 + e^{-z_2}}", q["a"], B),
+        f"On paper, {'' if B == 1 else 'row 1 of '}the first entries:\n",
+        worked(x, q, B),
+        f"\n**Loss.** `loss_fn()` averages over the {n} numbers of $z_2$ ({B} × 2), as the "
+        "full-size loss averages over $10B$:\n",
+        show("L", "L", rf"\frac{{1}}{{{n}}} \sum_{{i,k}} \big[\log(1 + e^{{(z_2)_{{ik}}}}) - "
+             r"y_{ik} (z_2)_{ik}\big]", q["L"], B),
+        "**Backward pass.** `gradients()`, line by line. The loss is a mean over "
+        f"$2B = {n}$ numbers, so $\\partial L/\\partial z_2$ is $(a - y)/{n}$:\n",
+        show("dz2", r"\frac{\partial L}{\partial z_2}", rf"\frac{{a - y}}{{{n}}}", q["dz2"], B),
+        show("dW2", r"\frac{\partial L}{\partial W_2}", r"h^\top \frac{\partial L}{\partial z_2}",
+             q["dW2"], B),
+        "Entry by entry, $(\\partial L/\\partial W_2)_{jk} = \\sum_i h_{ij} "
+        "(\\partial L/\\partial z_2)_{ik}$: " + ("with one example, one product." if B == 1 else
+                                                 "a sum over the two examples.") + "\n",
+        show("db2", r"\frac{\partial L}{\partial b_2}",
+             r"\sum_i \Big(\frac{\partial L}{\partial z_2}\Big)_i", q["db2"], B),
+        show("dh", r"\frac{\partial L}{\partial h}", r"\frac{\partial L}{\partial z_2} W_2^\top",
+             q["dh"], B),
+        show("dz1", r"\frac{\partial L}{\partial z_1}",
+             r"\frac{\partial L}{\partial h} \odot (1 - h^2)", q["dz1"], B),
+        show("dW1", r"\frac{\partial L}{\partial W_1}", r"x^\top \frac{\partial L}{\partial z_1}",
+             q["dW1"], B),
+        show("db1", r"\frac{\partial L}{\partial b_1}",
+             r"\sum_i \Big(\frac{\partial L}{\partial z_1}\Big)_i", q["db1"], B),
+        "On paper, the first entries:\n",
+        worked_back(q, y, n),
+        "\nA zero pixel gives a zero row: " + (
+            "$x_{12} = 0$, so row 2 of $\\partial L/\\partial W_1$ is 0." if B == 1 else
+            "no pixel is 0 in both examples, so no row of $\\partial L/\\partial W_1$ is 0.") + "\n",
+        f"\n**Update.** `train_step()` subtracts $\\eta = {given(LR)}$ times each gradient:\n",
+        show("W1_new", "W_1'", r"W_1 - \eta \frac{\partial L}{\partial W_1}", q["W1_new"], B),
+        show("b1_new", "b_1'", r"b_1 - \eta \frac{\partial L}{\partial b_1}", q["b1_new"], B),
+        show("W2_new", "W_2'", r"W_2 - \eta \frac{\partial L}{\partial W_2}", q["W2_new"], B),
+        show("b2_new", "b_2'", r"b_2 - \eta \frac{\partial L}{\partial b_2}", q["b2_new"], B),
+    ]
+    return "\n".join(parts)
+
+
+def page():
+    s = START
+    head = f"""# One step by hand: 3 inputs, 2 hidden units, 2 outputs
+
+[Back to the README](../README.md). The project's network has 784 inputs, 256 hidden units and 10
+outputs: too many to follow one number. This page takes one SGD step of the same network shrunk
+to 3 inputs, 2 tanh hidden units and 2 sigmoid outputs, small enough to check with pen and paper,
+first on a batch of 1 example, then on a batch of 2. The formulas are those of the
+[README's mathematics](../README.md#the-mathematics) and of
+[`level4_numpy.py`](../level4_numpy.py), in the order level 4 computes them; the loss is again a
+mean over the outputs and the batch, here $2B$ numbers instead of $10B$, and the learning rate is
+the default, $\\eta = {given(LR)}$.
+
+Every number below was computed by level 4's own functions (`forward()`, `loss_fn()`,
+`gradients()`, `train_step()`) on these arrays, in float64, and is shown to {DECIMALS} decimals;
+[`make_by_hand.py`](make_by_hand.py) writes this page, and a test recomputes every number on it.
+The quantities that level 4's functions keep to themselves ($z_1$, $\\partial L/\\partial z_2$,
+$\\partial L/\\partial h$, $\\partial L/\\partial z_1$) are read from inside them as they return.
+The worked lines use the rounded numbers shown but give the exact results, rounded: redone by
+hand from the rounded numbers, a last digit may come out one off.
+
+## The start
+
+$W_1$ is 3 × 2 (input to hidden), $W_2$ is 2 × 2 (hidden to output); the biases start at zero, as
+at every level. The weights are round numbers rather than a Glorot draw, so that the products can
+be done in one's head:
+
+$$W_1 = {matrix(s["W1"], given)}, \\quad b_1 = {matrix(s["b1"], given)}, \\quad
+W_2 = {matrix(s["W2"], given)}, \\quad b_2 = {matrix(s["b2"], given)}$$
+
+"""
+    tail = """
+## What changed from a batch of 1 to a batch of 2
+
+- The forward pass is the same row by row: the first row of each quantity is the batch of 1's.
+- The loss averages over 4 numbers instead of 2, so each entry of $\\partial L/\\partial z_2$ is
+  divided by 4 instead of 2.
+- $\\partial L/\\partial W_1$, $\\partial L/\\partial b_1$, $\\partial L/\\partial W_2$ and
+  $\\partial L/\\partial b_2$ add up the two examples' shares: that is what the matrix products
+  $h^\\top \\partial L/\\partial z_2$ and $x^\\top \\partial L/\\partial z_1$, and the column sums,
+  do. With the mean's $1/(2B)$, each gradient is an average over the batch, not a total: a batch
+  of 32 does not take 32 times larger steps.
+
+At full size the same lines run with $x$ of 32 × 784: [`docs/one_step.md`](one_step.md) prints one
+such step at every level.
+"""
+    return head + batch_section(1) + "\n" + batch_section(2) + tail
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=os.path.join(HERE, "by_hand.md"), metavar="FILE.md",
+                        help="where to write the page (default: docs/by_hand.md)")
+    args = parser.parse_args(argv)
+    with atomic.replace(args.out, "w") as f:
+        f.write(page())
+
+
+if __name__ == "__main__":
+    main()

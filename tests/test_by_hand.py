@@ -1,0 +1,137 @@
+"""docs/by_hand.md: one step of the network at pen-and-paper size. Every number on the page is
+recomputed here with level 4's own functions, from the page's own inputs, to the digits shown."""
+
+import copy
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, ROOT)
+import level4_numpy  # noqa: E402
+from one_step import locals_of  # noqa: E402
+
+PAGE = os.path.join(ROOT, "docs", "by_hand.md")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def text():
+    return open(PAGE, encoding="utf-8").read()
+
+
+def matrix_after(label, source):
+    """The matrix of `$$... label = \\begin{bmatrix}...` (the first after the label) as an array."""
+    m = re.search(re.escape(label) + r" = \\begin\{bmatrix\} (.*?) \\end\{bmatrix\}", source)
+    assert m, label
+    return np.array([[float(v) for v in row.split("&")] for row in m.group(1).split(r"\\")])
+
+
+def shown(source):
+    """{(B, key): (the numbers shown, their decimals)} from the page's <!-- B=k key --> blocks."""
+    out = {}
+    for m in re.finditer(r"<!-- B=(\d) (\w+) -->\n\$\$(.*?)\$\$", source):
+        value = m.group(3).rsplit(" = ", 1)[1]
+        out[int(m.group(1)), m.group(2)] = [v for v in NUMBER.findall(value)]
+    return out
+
+
+def recomputed(start, x, y, lr):
+    params = copy.deepcopy(start)
+    with locals_of(level4_numpy.forward) as inside:
+        h, z2, a = level4_numpy.forward(x, params)
+    loss = level4_numpy.loss_fn(z2, y)
+    with locals_of(level4_numpy.gradients) as back:
+        grads = level4_numpy.gradients(x, y, params, h, a)
+    level4_numpy.train_step(params, x, y, lr)
+    out = {"z1": inside["z1"], "h": h, "z2": z2, "a": a, "L": loss, "dz2": back["dz2"],
+           "dW2": grads["W2"], "db2": grads["b2"], "dh": back["dh"], "dz1": back["dz1"],
+           "dW1": grads["W1"], "db1": grads["b1"]}
+    out.update({name + "_new": params[name] for name in start})
+    return out
+
+
+def page_inputs(source):
+    start_part = source.split("## The start")[1].split("## A batch of 1")[0]
+    start = {name: matrix_after(name[0] + "_" + name[1], start_part) for name in
+             ("W1", "b1", "W2", "b2")}
+    start["b1"], start["b2"] = start["b1"][0], start["b2"][0]
+    lr = float(re.search(r"\\eta = (\d+(?:\.\d+)?)\$", source).group(1))
+    batches = {}
+    for B in (1, 2):
+        part = source.split(f"## A batch of {B}")[1]
+        batches[B] = (matrix_after("x", part), matrix_after("y", part))
+    return start, batches, lr
+
+
+def test_the_page_is_the_generators_output(tmp_path):
+    out = tmp_path / "by_hand.md"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "make_by_hand.py"),
+                           "--out", out], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert out.read_text() == text(), "docs/by_hand.md is stale: run python docs/make_by_hand.py"
+
+
+def test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown():
+    source = text()
+    start, batches, lr = page_inputs(source)
+    assert start["W1"].shape == (3, 2) and start["W2"].shape == (2, 2)    # pen-and-paper size
+    assert batches[1][0].shape == (1, 3) and batches[2][0].shape == (2, 3)
+    blocks = shown(source)
+    order = ["z1", "h", "z2", "a", "L", "dz2", "dW2", "db2", "dh", "dz1", "dW1", "db1",
+             "W1_new", "b1_new", "W2_new", "b2_new"]
+    for B, (x, y) in batches.items():
+        keys = [key for b, key in blocks if b == B]
+        assert keys == order, keys                      # every quantity, in level 4's order
+        exact = recomputed(start, x, y, lr)
+        for key in order:
+            numbers = blocks[B, key]
+            value = np.atleast_1d(exact[key]).ravel()
+            assert len(numbers) == value.size, (B, key)
+            for written, v in zip(numbers, value):
+                decimals = len(written.split(".")[1]) if "." in written else 0
+                assert abs(float(written) - v) <= 0.5 * 10 ** -decimals + 1e-12, (B, key, written, v)
+
+
+def test_every_number_in_the_worked_lines_is_one_of_the_steps():
+    """The pen-and-paper lines quote inputs and entries of the step; each result is one too."""
+    source = text()
+    start, batches, lr = page_inputs(source)
+    known = {0.0, 1.0, 2.0, lr} | {2.0 * B for B in batches}      # 2B: the numbers L averages
+    for array in list(start.values()) + [a for xy in batches.values() for a in xy]:
+        known.update(np.ravel(array).tolist())
+    decimal_values = set()
+    for x, y in batches.values():
+        for value in recomputed(start, x, y, lr).values():
+            decimal_values.update(f"{v:.4f}" for v in np.ravel(value))
+            decimal_values.update(f"{-v:.4f}" for v in np.ravel(value))
+    worked = [line for line in source.splitlines() if line.startswith("- $(")]
+    assert len(worked) >= 10
+    for line in worked:
+        for written in NUMBER.findall(re.sub(r"_\{\d+\}", "", line)):
+            if "." in written and len(written.split(".")[1]) == 4:
+                assert written in decimal_values or written.replace("-", "") == "0.0000", \
+                    (written, line)
+            else:
+                assert float(written) in known, (written, line)
+
+
+def test_the_readme_points_to_the_page_before_the_derivation():
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    link = readme.find("(docs/by_hand.md)")
+    assert 0 < link < readme.find("**Backward pass, one entry at a time.**")
+
+
+@pytest.mark.parametrize("change", ["0.5596", "0.7743"])
+def test_a_wrong_number_is_caught(tmp_path, monkeypatch, change):
+    """The checks can fail: one digit changed on a copy of the page."""
+    source = text().replace(change, change[:-1] + str((int(change[-1]) + 3) % 10), 1)
+    copy_path = tmp_path / "by_hand.md"
+    copy_path.write_text(source)
+    monkeypatch.setattr(sys.modules[__name__], "PAGE", str(copy_path))
+    with pytest.raises(AssertionError):
+        test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown()
