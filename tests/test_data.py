@@ -35,9 +35,9 @@ def test_read_mnist_dir(tmp_path):
 LOADERS = {
     "keras": "import level1_keras as m; load = lambda dtype: m.load_data(d, 1000, dtype)",
     "pytorch": "import torch, level2_pytorch as m; "
-               "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype), 'cpu')",
+               "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype))",
     "autograd": "import torch, level3_autograd as m; "
-                "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype), 'cpu')",
+                "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype))",
     "own_autograd": "import numpy, level3b_own_autograd as m; "
                     "load = lambda dtype: m.load_data(d, 1000, numpy.dtype(dtype))",
     "numpy": "import numpy, level4_numpy as m; "
