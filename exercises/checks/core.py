@@ -59,6 +59,23 @@ def unwritten_functions(tree):
     return names
 
 
+def references(tree):
+    """{name: the names it uses} for the top-level functions, classes and assignments of a
+    module (an ast tree), among those top-level names: train_step_mse -> {gradients_mse}."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        for name in names:
+            found[name] = used
+    return {name: used & set(found) - {name} for name, used in found.items()}
+
+
 def one_line(text, limit=240):
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -122,6 +139,10 @@ class Exercise:
         self.file = os.path.basename(self.path)
         self.module, self.unwritten, self.passed, self.failed = None, set(), 0, 0
         self.notes = []
+        self.results = []          # (passed, label, detail, follow_on) of each check, in order
+        self.calls = {}            # the file's top-level names: the top-level names each uses
+        self.used = set()          # the student's names the running check took (fn())
+        self.suspects = []         # the names used by checks that failed on their own
         self.cleanup = []          # a Keras process and its folder, ended after the checks
         self.keras_jobs = None     # the grader's: {number: (process, folder)}, started already
         self.on_hold = None        # the grader's: on_hold(True) while Keras loads, then False
@@ -141,6 +162,7 @@ class Exercise:
         except (OSError, UnicodeDecodeError) as e:
             return self.fail_file(f"{self.file} cannot be read: {one_line(e)}")
         self.unwritten = unwritten_functions(tree)
+        self.calls = references(tree)
         if not import_it:
             return True
         advice = ("TensorFlow and PyTorch must not share a process: import keras inside the "
@@ -159,6 +181,7 @@ class Exercise:
 
     def fn(self, name):
         """The student's function `name` (Class.method for a method), checked to be there."""
+        self.used.add(name.split(".")[0])
         if name in self.unwritten:
             raise Failure(f"`{name}` not written yet")
         value = self.module
@@ -173,7 +196,7 @@ class Exercise:
     def check(self, label, body, needs=()):
         """Run one check: body() returns what passed (words), or raises Failure(why). When some
         of the functions it `needs` are not written yet, it fails saying so, without running."""
-        self.notes = []
+        self.notes, self.used = [], set()
         unwritten = [name for name in needs if name in self.unwritten]
         try:
             if unwritten:
@@ -183,15 +206,33 @@ class Exercise:
             ok, detail = False, str(e)
         except (Exception, SystemExit) as e:
             ok, detail = False, describe_error(e, self.path)
+        cause = None if ok or "not written yet" in detail else self.follows_from()
+        if cause:
+            detail = (f"follow-on of `{cause}`, which failed above and which this check uses "
+                      f"through your code: fix it first. Here: {detail}")
+        elif not ok:
+            self.suspects += sorted(self.used - set(self.suspects))
         if ok:
             self.passed += 1
         else:
             self.failed += 1
+        self.results.append((ok, label, detail, bool(cause)))
         print(f"  {'passed' if ok else 'FAILED'}  {label}" + (f": {detail}" if detail else ""))
         for note in self.notes:
             print("          " + note.replace("\n", "\n          "))
         sys.stdout.flush()
         return ok
+
+    def follows_from(self):
+        """The first name, of those that failed earlier checks on their own, that the running
+        check used, directly or through the student's own code; None if none."""
+        reached, todo = set(), list(self.used)
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo += self.calls.get(name, ())
+        return next((name for name in self.suspects if name in reached), None)
 
     def note(self, text):
         """Lines to print under the check's own line (a table)."""
@@ -200,8 +241,9 @@ class Exercise:
     def call(self, name, *args):
         return self.fn(name)(*args)
 
-    def gradients(self, name, yours, exact, order=helpers.CHAIN):
-        """Compare a gradient dict with the exact one; the table goes under the check's line."""
+    def gradients(self, name, yours, exact, order=helpers.CHAIN, marks_of=None):
+        """Compare a gradient dict with the exact one; the table goes under the check's line,
+        with the marks that marks_of(rows, first_wrong) gives ({name: words}), if given."""
         if not isinstance(yours, dict):
             raise Failure(f"`{name}` returned {type(yours).__name__}, not a dict of gradients")
         missing = [k for k in order if k in exact and k not in yours]
@@ -209,7 +251,7 @@ class Exercise:
             raise Failure(f"`{name}` returned no {', '.join(repr(k) for k in missing)}: the dict "
                           f"must hold every gradient of the chain (see its docstring)")
         rows, first = helpers.compare_gradients(yours, exact, order)
-        self.note(helpers.gradient_table(rows))
+        self.note(helpers.gradient_table(rows, marks=marks_of(rows, first) if marks_of else None))
         return rows, first
 
 

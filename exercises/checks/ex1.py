@@ -8,8 +8,9 @@ import common
 import level4_numpy
 from exercises import helpers
 from exercises.checks.core import GRADIENT, LOSS, require, number, same_params, copy
-from exercises.checks.exact import (small_data, exact_gradients, exact_loss, exact_step,
-                                    check_step, first_wrong)
+from exercises.checks.exact import (chain_graph, check_step, exact_gradients, exact_loss,
+                                    exact_step, exact_trainer, first_wrong, hard_data, learns,
+                                    small_data, start_params)
 
 TITLE = "mean squared error instead of cross-entropy"
 
@@ -56,7 +57,8 @@ def run(ex):
 
     def gradient():
         yours = ex.call("gradients_mse", x, y, copy(params), h, a)
-        first_wrong(ex, "gradients_mse", yours, exact_gradients(x, y, params, "mse"))
+        first_wrong(ex, "gradients_mse", yours, exact_gradients(x, y, params, "mse"),
+                    graph=chain_graph(x, params))
         errors = helpers.gradient_check(
             lambda p: exact_loss(x, y, p, "mse"), yours, copy(params))
         require(max(errors.values()) <= GRADIENT,
@@ -75,6 +77,13 @@ def run(ex):
         require(steps["MSE"] is ex.fn("train_step_mse"), "STEPS[\"MSE\"] is not train_step_mse")
         return "one SGD step of lr 0.5 is theta - lr dL/dtheta, and the loss is before it"
     ex.check("train_step_mse, and STEPS", step, needs=["train_step_mse"])
+
+    def learning():
+        data = hard_data(600, 300, seed=1)
+        return learns(ex.fn("train_step_mse"), exact_trainer("mse"), start_params(10, 0), data,
+                      1.0, 3, lambda x, p: level4_numpy.forward(x, p)[2])
+    ex.check("train_step_mse learns as the exact MSE step does (the checker's harder data, H 10, "
+             "lr 1, 3 epochs)", learning)
 
     def start():
         rng = np.random.default_rng(ex.seed)

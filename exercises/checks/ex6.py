@@ -7,49 +7,96 @@ import numpy as np
 import common
 import level4_numpy
 from exercises import helpers
-from exercises.checks.core import GRADIENT, require, array, relative_error, same_params, copy
-from exercises.checks.exact import small_data, stated_loss, first_wrong, train, accuracy_on_test
+from exercises.checks.core import (GRADIENT, Failure, array, copy, relative_error, require,
+                                   same_params)
+from exercises.checks.exact import first_wrong, hard_data, learns, stated_loss
 
 TITLE = "a second hidden layer"
 
 
 def layered_batch(sizes, seed, rows=5):
     """A float64 check batch for a network of layer sizes [784, H1, ..., 10]: Glorot weights,
-    nonzero biases, the top weights times 4."""
-    rng = np.random.default_rng(seed)
-    params = {}
-    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{l}"] = level4_numpy.glorot_normal(fan_in, fan_out, rng, np.float64)
-        params[f"b{l}"] = rng.normal(0, 0.1, fan_out)
-    params[f"W{len(sizes) - 1}"] *= 4
-    x = rng.random((rows, sizes[0]))
-    y = np.eye(common.N_OUTPUTS)[rng.integers(0, common.N_OUTPUTS, rows)]
-    return params, x, y
+    nonzero biases, the top weights times 4 (helpers.check_batch_layers())."""
+    return helpers.check_batch_layers(sizes, rows, seed)
+
+
+def layered_forward(x, t):
+    """The z_l of each layer of a tanh network of any depth, in PyTorch, from the parameter
+    tensors t: {"z1": ..., "zL": ...}."""
+    import torch
+    n = len(t) // 2
+    h, zs = torch.as_tensor(x), {}
+    for l in range(1, n + 1):
+        zs[f"z{l}"] = h @ t[f"W{l}"] + t[f"b{l}"]
+        h = torch.tanh(zs[f"z{l}"])
+    return zs
 
 
 def layered_exact(x, y, params):
-    """hs, z, a and the parameter gradients of a tanh network of any depth, by autograd."""
+    """hs, z, a and the gradients (dL/dW_l, dL/db_l, dL/dz_l) of a tanh network of any depth,
+    by autograd."""
     import torch
     n = len(params) // 2
     kept = {}
 
     def loss_of(t):
-        h = torch.tensor(x)
-        for l in range(1, n):
-            h = torch.tanh(h @ t[f"W{l}"] + t[f"b{l}"])
-            kept[l] = h
-        z = h @ t[f"W{n}"] + t[f"b{n}"]
-        kept["z"] = z
-        return stated_loss("bce", z, torch.tensor(y))
+        kept.update(layered_forward(x, t))
+        return stated_loss("bce", kept[f"z{n}"], torch.tensor(y)), dict(kept)
     grads = helpers.autograd_gradients(loss_of, params)
-    hs = [x] + [kept[l].detach().numpy() for l in range(1, n)]
-    z = kept["z"].detach().numpy()
+    hs = [x] + [np.tanh(kept[f"z{l}"].detach().numpy()) for l in range(1, n)]
+    z = kept[f"z{n}"].detach().numpy()
     return hs, z, 1 / (1 + np.exp(-z)), grads
 
 
-def order_of(params):
+def layered_graph(x, params):
+    """The tensors of the chain (W_l, b_l, z_l) for exact.follow_on()."""
+    import torch
+    t = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=True)
+         for k, v in params.items()}
+    return {**t, **layered_forward(x, t)}
+
+
+def exact_layered_step(params, x, y, lr):
+    """One step with autograd's gradients, as a student's train_step is called."""
+    grads = layered_exact(x, y, params)[3]
+    for k in params:
+        params[k] -= lr * grads[k]
+    return 0.0, 0.0
+
+
+def predict(x, params):
+    import torch
     n = len(params) // 2
-    return [name for l in range(n, 0, -1) for name in (f"W{l}", f"b{l}")]
+    t = {k: torch.tensor(v) for k, v in params.items()}
+    return layered_forward(x, t)[f"z{n}"].numpy()
+
+
+def check_chain(ex, yours, x, params, grads):
+    """The gradient check of a network of any depth, in the chain's order z_L, W_L, b_L, ...,
+    z_1, W_1, b_1: names the first wrong quantity, and the layer where the error enters."""
+    layers = len(params) // 2
+    order, computed_from = helpers.layer_chain(layers)
+    try:
+        first_wrong(ex, "gradients", yours, grads, order, layered_graph(x, params), computed_from)
+    except Failure as e:
+        words = str(e)
+        if isinstance(yours, dict) and all(k in yours for k in order):
+            rows, first = helpers.compare_gradients(yours, grads, order)
+            if first is not None:
+                words += ". " + where_it_enters(first, layers)
+        raise Failure(words) from None
+
+
+def where_it_enters(first, layers):
+    """In words, the layer (1 to `layers`, counted from the input) where the error enters."""
+    l = int(first.name[1:])
+    if first.name == f"z{layers}":
+        return (f"The error enters at the top layer, {layers}: dL/dz{layers} = (a - y) / (10 B), "
+                f"as at level 4")
+    if first.name.startswith("z"):
+        return (f"The error enters at layer {l}: dL/dz{l}, from layer {l + 1}'s dL/dz{l + 1} "
+                f"(which is right), W{l + 1} and h{l}")
+    return f"The error is in layer {l}'s d{first.name}, from its dL/dz{l}, which is right"
 
 
 def run(ex):
@@ -86,9 +133,8 @@ def run(ex):
     ex.check("forward, two hidden layers", forward)
 
     def gradient():
-        yours = ex.call("gradients", y, copy(params), hs, a)
-        first_wrong(ex, "gradients", yours, grads, order_of(params))
-        return f"every gradient within {GRADIENT:g} of autograd's"
+        check_chain(ex, ex.call("gradients", y, copy(params), hs, a), x, params, grads)
+        return f"every gradient, dL/dz of each layer too, within {GRADIENT:g} of autograd's"
     ex.check(f"gradients against autograd (784 -> 8 -> 6 -> 10, seed {ex.seed})", gradient)
 
     def deeper():
@@ -96,8 +142,7 @@ def run(ex):
         hs_d, z_d, a_d, grads_d = layered_exact(xd, yd, deep)
         yours = ex.call("forward", xd, copy(deep))
         require(len(yours[0]) == 4, "with three hidden layers `forward` did not give 4 hs")
-        first_wrong(ex, "gradients", ex.call("gradients", yd, copy(deep), hs_d, a_d), grads_d,
-                    order_of(deep))
+        check_chain(ex, ex.call("gradients", yd, copy(deep), hs_d, a_d), xd, deep, grads_d)
         one, x1, y1 = helpers.check_batch(hidden=9, rows=5, seed=ex.seed)
         h1, z1, a1 = level4_numpy.forward(x1, one)
         expected = level4_numpy.gradients(x1, y1, one, h1, a1)
@@ -110,14 +155,14 @@ def run(ex):
     ex.check("the loop takes any number of layers (784 -> 6 -> 5 -> 4 -> 10, and one layer)",
              deeper, needs=["forward", "gradients"])
 
-    def learns():
-        data = small_data(600, 300, seed=9)
-        trained = train(ex.fn("train_step"), ex.call("init_params", [784, 32, 16, 10],
-                                                     np.random.default_rng(0), np.float64),
-                        data, 0.5, 3)
-        acc = accuracy_on_test(ex.call("forward", data[1][0], trained)[2], data)
-        require(acc > 0.8, f"after 3 epochs the test accuracy is {100 * acc:.1f}%, not above 80%")
-        return f"784 -> 32 -> 16 -> 10, lr 0.5, 3 epochs: test accuracy {100 * acc:.1f}%"
-    ex.check("train_step learns (the checker's data)", learns,
-             needs=["train_step", "init_params", "forward"])
+    def learning():
+        rng = np.random.default_rng(0)
+        start = {}
+        for l, (fan_in, fan_out) in enumerate([(784, 32), (32, 16), (16, 10)], start=1):
+            start[f"W{l}"] = level4_numpy.glorot_normal(fan_in, fan_out, rng, np.float64)
+            start[f"b{l}"] = np.zeros(fan_out)
+        return learns(ex.fn("train_step"), exact_layered_step, start,
+                      hard_data(600, 300, seed=9), 0.5, 3, predict)
+    ex.check("train_step learns as the exact step does (the checker's harder data, "
+             "784 -> 32 -> 16 -> 10, lr 0.5, 3 epochs)", learning, needs=["train_step"])
 

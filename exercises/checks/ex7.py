@@ -7,8 +7,8 @@ import common
 import level4_numpy
 from exercises import helpers
 from exercises.checks.core import GRADIENT, Failure, require, number, relative_error, copy
-from exercises.checks.exact import (small_data, start_params, exact_gradients, exact_loss,
-                                    exact_step, check_step, train, accuracy_on_test)
+from exercises.checks.exact import (check_step, exact_gradients, exact_loss, exact_step,
+                                    hard_data, learns, start_params, stated_loss)
 
 TITLE = "break it on purpose"
 
@@ -93,22 +93,59 @@ def run(ex):
         p = copy(params)
         check_step("train_step_with(level4_numpy.gradients)", step, p, x, y, 1.0,
                    exact_step(params, x, y, 1.0), exact_loss(x, y, params))
-        data = small_data(1200, 300, seed=10)
-        accs = {}
-        for name in ("level4_numpy.gradients", "gradients_without_tanh_derivative",
-                     "gradients_wrong_transpose"):
-            gradients = level4_numpy.gradients if "." in name else ex.fn(name)
-            trained = train(ex.call("train_step_with", gradients), start_params(10, 0), data,
-                            1.0, 3)
-            accs[name] = accuracy_on_test(level4_numpy.forward(data[1][0], trained)[2], data)
-            require(accs[name] > 0.3, f"trained with {name}, the test accuracy is "
-                                      f"{100 * accs[name]:.1f}%, not above 30%")
-        return ("and yet they learn: test accuracy without (1 - h^2) "
-                f"{100 * accs['gradients_without_tanh_derivative']:.1f}%, wrong transpose "
-                f"{100 * accs['gradients_wrong_transpose']:.1f}%, level 4's own "
-                f"{100 * accs['level4_numpy.gradients']:.1f}% (guessing: 10%)")
+        data, start = hard_data(600, 300, seed=11), start_params(10, 0)
+        found = []
+        for name, mistake in (("level4_numpy.gradients", None),
+                              ("gradients_without_tanh_derivative", "no tanh'"),
+                              ("gradients_wrong_transpose", "W2 not transposed")):
+            gradients = level4_numpy.gradients if mistake is None else ex.fn(name)
+            words = learns(ex.call("train_step_with", gradients), mistaken_step(mistake), start,
+                           data, 1.0, 3, lambda x, p: level4_numpy.forward(x, p)[2],
+                           exact="the exact step" if mistake is None else "the mistake itself",
+                           meaning=f"with {name} does not train as the exact step "
+                                   f"{'' if mistake is None else 'with that mistake '}does")
+            accuracy = float(words.split("test accuracy ")[1].split("%")[0])
+            require(accuracy > 30, f"trained with {name}, the test accuracy is {accuracy:.1f}%, "
+                                   f"not above 30%")
+            found.append(accuracy)
+        return (f"and yet they learn: test accuracy without (1 - h^2) {found[1]:.1f}%, wrong "
+                f"transpose {found[2]:.1f}%, level 4's own {found[0]:.1f}% (guessing: 10%), each "
+                f"as the exact step with that mistake")
     ex.check("train_step_with: level 4's step with another gradients(); the broken ones train "
-             "(the checker's data, H 10, lr 1, 3 epochs)", trains,
+             "as the mistakes themselves do (the checker's harder data, H 10, lr 1, 3 epochs)",
+             trains,
              needs=["train_step_with", "gradients_without_tanh_derivative",
                     "gradients_wrong_transpose"])
 
+
+def mistaken_step(mistake):
+    """A training step with autograd's gradients of the network with a mistake in its backward
+    pass, made by autograd itself: "no tanh'" (dL/dz1 = dL/dh: h is tanh(z1) going forward and
+    z1 going backward) or "W2 not transposed" (dL/dh = dL/dz2 W2, for H = 10); None for none."""
+    import torch
+
+    class Untransposed(torch.autograd.Function):
+        @staticmethod
+        def forward(h, w):
+            return h @ w
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
+
+        @staticmethod
+        def backward(ctx, grad):
+            h, w = ctx.saved_tensors
+            return grad @ w, h.T @ grad          # dL/dh = dL/dz2 W2: the mistake
+
+    def step(params, x, y, lr):
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        z1 = torch.as_tensor(x) @ t["W1"] + t["b1"]
+        h = z1 + (torch.tanh(z1) - z1).detach() if mistake == "no tanh'" else torch.tanh(z1)
+        product = Untransposed.apply(h, t["W2"]) if mistake == "W2 not transposed" else \
+            h @ t["W2"]
+        stated_loss("bce", product + t["b2"], torch.as_tensor(y)).backward()
+        for k in params:
+            params[k] -= lr * t[k].grad.numpy()
+        return 0.0, 0.0
+    return step

@@ -8,12 +8,14 @@ import common
 import level4_numpy
 from exercises import helpers
 from exercises.checks import keras_process
-from exercises.checks.core import LOCKSTEP, require, copy
+from exercises.checks.core import LOCKSTEP, Failure, copy, require
 from exercises.checks.exact import small_data, start_params
 
 TITLE = "write level 1's training step yourself"
 IMPORT = False                 # the file imports Keras: loaded in the Keras process only
-STEP8 = dict(hidden=24, seed=19, rows=600, batch_size=50, lr=0.7, epochs=2)
+STEP8 = dict(hidden=24, seed=19, rows=620, batch_size=50, lr=0.7, epochs=2)   # last batch: 20
+KERAS_STEP = ("Keras's own step does (TensorFlowTrainer.train_step, in "
+              "keras/src/backend/tensorflow/trainer.py of the installed Keras)")
 KERAS_NEEDS = {"own": ["build_model", "StepByStep.train_step"],
                "mine": ["build_model", "StepByStep.train_step"]}
 
@@ -36,15 +38,27 @@ def run(ex):
             require(key in mine, f"fit() with your step reported no {key!r}: update the metrics "
                                  f"and return self.get_metrics_result()")
             diff = float(np.abs(np.subtract(mine[key], own[key])).max())
+            if key == "loss" and diff > 1e-10:
+                unweighted = plain_means(data)
+                if float(np.abs(np.subtract(mine[key], unweighted)).max()) <= 1e-10:
+                    raise Failure(
+                        f"fit() reports the train loss {shown(mine[key])} with your step, "
+                        f"{shown(own[key])} with Keras's own: yours is the plain mean of the batches' losses, Keras's "
+                        f"weights each batch's loss by its size, and the last batch of an epoch "
+                        f"here has {STEP8['rows'] % STEP8['batch_size']} rows, not "
+                        f"{STEP8['batch_size']}. Give the loss tracker the batch size as its "
+                        f"sample_weight, as {KERAS_STEP} does")
             require(diff <= 1e-10, f"fit() reports {key} {mine[key]} with your step, "
                                    f"{own[key]} with Keras's own")
         return (f"train loss {', '.join(f'{v:.4f}' for v in mine['loss'])}, train acc "
                 f"{', '.join(f'{100 * v:.2f}%' for v in mine['acc'])}, as with Keras's own step")
-    ex.check("fit() reports the same loss and accuracy as with Keras's own step", history)
+    ex.check(f"fit() reports the same loss and accuracy as with Keras's own step ({STEP8['rows']} "
+             f"rows in batches of {STEP8['batch_size']}: the last one shorter)", history)
 
     def weights():
         keras_process.result(ex, results, functions, "mine")
-        mine, own = keras_process.read_weights(folder, "mine.npz"), keras_process.read_weights(folder, "own.npz")
+        mine = keras_process.read_weights(folder, "mine.npz")
+        own = keras_process.read_weights(folder, "own.npz")
         start = start_params(STEP8["hidden"], STEP8["seed"])
         numpy_weights = copy(start)
         for epoch in range(STEP8["epochs"]):
@@ -60,6 +74,24 @@ def run(ex):
     ex.check(f"your step's weights in lockstep with fit()'s own and level 4's (float64, "
              f"{STEP8['rows']} rows, batch {STEP8['batch_size']}, H {STEP8['hidden']}, lr "
              f"{STEP8['lr']:g})", weights)
+
+
+def shown(values):
+    return ", ".join(f"{v:.6f}" for v in values)
+
+
+def plain_means(data):
+    """The train loss of each epoch as the unweighted mean of its batches' losses (each before
+    its update, as fit() reports them), level 4 in lockstep: what a loss tracker reports that is
+    not weighted by the batch size."""
+    (x_train, y_train), _ = data
+    params, means = start_params(STEP8["hidden"], STEP8["seed"]), []
+    for epoch in range(STEP8["epochs"]):
+        losses = [level4_numpy.train_step(params, x_train[i:i + STEP8["batch_size"]],
+                                          y_train[i:i + STEP8["batch_size"]], STEP8["lr"])[0]
+                  for i in range(0, len(x_train), STEP8["batch_size"])]
+        means.append(float(np.mean(losses)))
+    return means
 
 
 def keras_inputs():
