@@ -22,6 +22,9 @@ not share one.
 
 Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the command line.
 
+After each exercise's checks a note says which questions of its answers_N.md (the written
+answers, beside exercise_N.py) are still empty; the checker does not grade them.
+
 This file is the command line; the checks themselves are in exercises/checks/, one module per
 exercise (exercises/checks/__init__.py lists them), beside what they share.
 """
