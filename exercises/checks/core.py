@@ -146,6 +146,7 @@ class Exercise:
         self.cleanup = []          # a Keras process and its folder, ended after the checks
         self.keras_jobs = None     # the grader's: {number: (process, folder)}, started already
         self.on_hold = None        # the grader's: on_hold(True) while Keras loads, then False
+        self.on_result = None      # the grader's: on_result(passed) after each check
 
     # The file ----------------------------------------------------------------------------
     def load(self, import_it=True):
@@ -177,6 +178,7 @@ class Exercise:
     def fail_file(self, message):
         print(f"  FAILED  {message}")
         self.failed += 1
+        self.results.append((False, message, "", False))
         return False
 
     def fn(self, name):
@@ -217,6 +219,8 @@ class Exercise:
         else:
             self.failed += 1
         self.results.append((ok, label, detail, bool(cause)))
+        if self.on_result:
+            self.on_result(ok)
         print(f"  {'passed' if ok else 'FAILED'}  {label}" + (f": {detail}" if detail else ""))
         for note in self.notes:
             print("          " + note.replace("\n", "\n          "))
@@ -305,12 +309,12 @@ def copy(params):
 # ---------------------------------------------------------------------------------------------
 # One exercise, checked
 # ---------------------------------------------------------------------------------------------
-def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None):
+def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None, on_result=None):
     """Check exercise `number` of the folder, printing a line per check; returns the Exercise,
-    with its counts. keras_jobs and on_hold: the grader's (see Exercise)."""
+    with its counts. keras_jobs, on_hold and on_result: the grader's (see Exercise)."""
     checks = importlib.import_module(module_name(number))
     ex = Exercise(number, folder, seed, checks)
-    ex.keras_jobs, ex.on_hold = keras_jobs, on_hold
+    ex.keras_jobs, ex.on_hold, ex.on_result = keras_jobs, on_hold, on_result
     print(f"Exercise {number}: {checks.TITLE} ({shown(ex.path)})")
     imports = getattr(checks, "IMPORT", True)  # False: the file imports Keras (its process only)
     loaded = ex.load(import_it=imports)

@@ -168,7 +168,8 @@ def task_momentum(module, start, data, config, folder):
         raise ValueError("compile_with_momentum() did not compile the model")
     model.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
               epochs=config["epochs"], shuffle=False, verbose=0)
-    keras_process.save_weights(folder, "momentum.npz", dict(zip(common.PARAM_NAMES, model.get_weights())))
+    keras_process.save_weights(folder, "momentum.npz",
+                               dict(zip(common.PARAM_NAMES, model.get_weights())))
     return {}
 
 

@@ -43,11 +43,12 @@ def run(ex):
                 if float(np.abs(np.subtract(mine[key], unweighted)).max()) <= 1e-10:
                     raise Failure(
                         f"fit() reports the train loss {shown(mine[key])} with your step, "
-                        f"{shown(own[key])} with Keras's own: yours is the plain mean of the batches' losses, Keras's "
-                        f"weights each batch's loss by its size, and the last batch of an epoch "
-                        f"here has {STEP8['rows'] % STEP8['batch_size']} rows, not "
+                        f"{shown(own[key])} with Keras's own: yours is the plain mean of the "
+                        f"batches' losses, Keras's weights each batch's loss by its size, and "
+                        f"the last batch of an epoch here has "
+                        f"{STEP8['rows'] % STEP8['batch_size']} rows, not "
                         f"{STEP8['batch_size']}. Give the loss tracker the batch size as its "
-                        f"sample_weight, as {KERAS_STEP} does")
+                        f"sample_weight, as {KERAS_STEP}")
             require(diff <= 1e-10, f"fit() reports {key} {mine[key]} with your step, "
                                    f"{own[key]} with Keras's own")
         return (f"train loss {', '.join(f'{v:.4f}' for v in mine['loss'])}, train acc "

@@ -29,7 +29,7 @@ from exercises import checks
 from exercises.checks.core import ROOT, Failure, NoFramework, describe_error, load_module, one_line
 
 WAIT = 900           # seconds: a Keras process that takes longer is stopped (the checker's limit)
-READY = "ready"      # the file a Keras process writes into each job's folder once Keras is loaded
+STARTED = "started"  # the file a Keras process writes into a job's folder as it starts the job
 
 
 def prepare(ex):
@@ -84,9 +84,10 @@ def finish(ex, job):
         return {}, None
     process, folder = job
     path = os.path.join(folder, "results.json")
-    if ex.on_hold and not os.path.exists(os.path.join(folder, READY)):
-        ex.on_hold(True)             # loading Keras is not the student's time
-        while process.poll() is None and not os.path.exists(os.path.join(folder, READY)):
+    started = os.path.join(folder, STARTED)
+    if ex.on_hold and not os.path.exists(started):
+        ex.on_hold(True)             # loading Keras, and the jobs before: not this exercise's time
+        while process.poll() is None and not os.path.exists(started):
             time.sleep(0.02)
         ex.on_hold(False)
     deadline = time.monotonic() + WAIT
@@ -147,10 +148,9 @@ def child(jobs):
     import machinery.quiet_tensorflow  # noqa: F401  (Keras and TensorFlow, without their log)
     import keras
     sys.meta_path.insert(0, NoFramework({"torch", "torchvision"}, advice))
-    for number, path, folder in jobs:
-        with open(os.path.join(folder, READY), "w"):
-            pass
     for done, (number, path, folder) in enumerate(jobs):
+        with open(os.path.join(folder, STARTED), "w"):
+            pass
         if done:
             keras.backend.clear_session()          # what one exercise built is gone
         keras.config.set_floatx("float64")
@@ -187,5 +187,6 @@ def run_job(keras, number, path, folder):
 if __name__ == "__main__":
     arguments = sys.argv[1:]
     if not arguments or len(arguments) % 3:
-        sys.exit("usage: python -m exercises.checks.keras_process N PATH FOLDER [N PATH FOLDER ...]")
+        sys.exit("usage: python -m exercises.checks.keras_process N PATH FOLDER [N PATH "
+                 "FOLDER ...]")
     sys.exit(child([arguments[i:i + 3] for i in range(0, len(arguments), 3)]))
