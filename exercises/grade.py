@@ -173,9 +173,9 @@ def make_parser():
     p.add_argument("--seed", type=int, default=None,
                    help="the seed of the check batches, the same for every student (default: "
                         "a new one, printed)")
-    p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2), metavar="N",
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="students checked at once, each with up to two processes (default: "
-                        "half the CPUs, %(default)s here)")
+                        "the number of CPUs, %(default)s here)")
     return p
 
 
