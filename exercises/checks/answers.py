@@ -46,10 +46,11 @@ def status(folder, number):
         return 0, None, f"{name} cannot be read: {e}"
     if not numbers:
         return 0, None, f"{name} holds no question (a line \"## 1. ...\"): nothing to count"
-    done = len(numbers) - len(empty)
+    done, questions = len(numbers) - len(empty), "question" if len(numbers) == 1 else "questions"
     if not empty:
-        return done, len(numbers), f"{name}: all {len(numbers)} questions answered"
+        every = "its question" if len(numbers) == 1 else f"all {len(numbers)} questions"
+        return done, len(numbers), f"{name}: {every} answered"
     still = ", ".join(map(str, empty))
-    return done, len(numbers), (f"{name}: {done} of {len(numbers)} questions answered; still "
+    return done, len(numbers), (f"{name}: {done} of {len(numbers)} {questions} answered; still "
                                 f"empty: {still}")
 
