@@ -11,6 +11,7 @@ files git knows of (tracked, or new and not ignored), or, without git, every fil
     exercises/handout.py          this script: a teacher's tool
     tests/test_exercises*.py      they check the solutions and the hand-out itself
     .ci/                          the project's own continuous integration
+    docs/teaching.md              the teacher's page
 
 and, in every Markdown file, what stands between the lines <!-- teacher --> and
 <!-- /teacher --> (the links to the solutions), and any other line that links into
@@ -27,7 +28,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEFT_OUT = [re.compile(pattern) for pattern in (
     r"^exercises/solutions/", r"^exercises/handout\.py$", r"^tests/test_exercises[^/]*\.py$",
-    r"^\.ci/")]
+    r"^\.ci/", r"^docs/teaching\.md$")]
 SKIPPED_FOLDERS = {".venv", ".git", "__pycache__", ".pytest_cache"}
 TEACHER_BLOCK = re.compile(r"^[ \t]*<!-- teacher -->[ \t]*\n.*?^[ \t]*<!-- /teacher -->[ \t]*\n",
                            re.M | re.S)

@@ -7,11 +7,12 @@ grads["z2"] is dL/dz2 (level4_numpy.gradients() returns the four parameter gradi
 None of this is an exercise, and none of it solves one. Every function is listed, with what it is
 for, in EXERCISES.md ("The tools in exercises/helpers.py"):
 
-  the batch to check on       check_batch()
-  finite differences          numerical_gradients(), gradient_check(), format_errors()
+  the batch to check on       check_batch(), check_batch_layers()
+  finite differences          numerical_gradients(), gradient_check(), gradient_check_layers(),
+                              format_errors()
   PyTorch's autograd          autograd_gradients()
   yours against the exact     compare_gradients(), gradient_table(), first_wrong_in_words(),
-                              in_words(), CHAIN
+                              in_words(), CHAIN, layer_chain()
   training and lockstep       train_epoch(), max_abs_difference(), as_numpy()
   a script's flags            parser(), parse()
 """
@@ -51,6 +52,23 @@ def check_batch(hidden=7, rows=6, seed=3):
     return params, x, y
 
 
+def check_batch_layers(sizes=(784, 7, 5, 10), rows=6, seed=3):
+    """params, x, y: check_batch() for a network of any number of tanh layers (Exercise 6), of
+    layer sizes `sizes` = [784, H1, ..., 10]: W1, b1, ..., WL, bL, float64. Each W_l is Glorot
+    normal as level 4 draws it, each b_l nonzero, and the top W_L times 4 (some outputs
+    saturate); x is `rows` random rows in [0, 1), y their random one-hot labels."""
+    import level4_numpy
+    rng = np.random.default_rng(seed)
+    params = {}
+    for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params[f"W{l}"] = level4_numpy.glorot_normal(fan_in, fan_out, rng, np.float64)
+        params[f"b{l}"] = rng.normal(0, 0.1, fan_out)
+    params[f"W{len(sizes) - 1}"] *= 4
+    x = rng.random((rows, sizes[0]))
+    y = np.eye(common.N_OUTPUTS)[rng.integers(0, common.N_OUTPUTS, rows)]
+    return params, x, y
+
+
 # ---------------------------------------------------------------------------------------------
 # Finite differences
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +98,17 @@ def gradient_check(loss_at, grads, params, step=1e-6):
     numeric = numerical_gradients(loss_at, params, step)
     return {name: float(np.abs(np.asarray(grads[name]) - numeric[name]).max()
                         / np.abs(numeric[name]).max()) for name in params}
+
+
+def gradient_check_layers(forward, grads, params, x, y, step=1e-6):
+    """gradient_check() for a network of any number of layers (Exercise 6): `grads` against
+    finite differences of the project's loss, L = mean(log(1 + e^z) - y z), of the top layer's z
+    that forward(x, params) computes. forward is yours, returning (hs, z, a); params, x, y as
+    check_batch_layers() gives them. Returns {parameter: relative error}."""
+    def loss_at(p):
+        z = np.asarray(forward(x, p)[1], np.float64)
+        return float(np.mean(np.logaddexp(0, z) - y * z))
+    return gradient_check(loss_at, grads, params, step)
 
 
 def format_errors(errors):
@@ -124,6 +153,20 @@ def autograd_gradients(loss_of, params):
 # ---------------------------------------------------------------------------------------------
 CHAIN = ("z2", "W2", "b2", "h", "z1", "W1", "b1")    # the backward pass's order, output first
 FROM = {"W2": "z2", "b2": "z2", "h": "z2", "z1": "h", "W1": "z1", "b1": "z1"}   # computed from
+
+
+def layer_chain(layers):
+    """(order, computed_from) for a network of `layers` tanh layers (Exercise 6), as CHAIN and
+    FROM are for level 4's: for 3 layers the order is z3, W3, b3, z2, W2, b2, z1, W1, b1 (dL/dz_l
+    of each layer, then its parameters), and dL/dW_l, dL/db_l and dL/dz_(l-1) are computed
+    from dL/dz_l."""
+    order, computed_from = [], {}
+    for l in range(layers, 0, -1):
+        order += [f"z{l}", f"W{l}", f"b{l}"]
+        computed_from.update({f"W{l}": f"z{l}", f"b{l}": f"z{l}"})
+        if l > 1:
+            computed_from[f"z{l - 1}"] = f"z{l}"
+    return tuple(order), computed_from
 
 
 class Row(NamedTuple):
@@ -187,14 +230,15 @@ def compare_gradients(yours, exact, order=CHAIN, tolerance=TOLERANCE):
     return rows, first_wrong
 
 
-def gradient_table(rows, tolerance=TOLERANCE):
+def gradient_table(rows, tolerance=TOLERANCE, marks=None):
     """The rows of compare_gradients() as a table, one line per quantity in the chain's order;
-    the first wrong one is marked."""
+    the first wrong one is marked, and the others by marks ({name: words}) if given."""
     first = next((row.name for row in rows if not row.close), None)
     lines = [f"{'quantity':<10}{'exact':>10}{'close':>7}{'largest difference':>20}"
              f"{'relative error':>16}"]
     for row in rows:
-        mark = "   <- first wrong" if row.name == first else ""
+        mark = "   <- first wrong" if row.name == first else \
+            f"   <- {marks[row.name]}" if marks and row.name in marks else ""
         lines.append(f"{'d' + row.name:<10}{row.exact:>10.2e}{'yes' if row.close else 'NO':>7}"
                      f"{row.difference:>20.2e}{row.relative:>16.1e}{mark}")
     lines.append(f"(exact: the largest |entry| of the exact gradient; close: relative error "
@@ -202,28 +246,29 @@ def gradient_table(rows, tolerance=TOLERANCE):
     return "\n".join(lines)
 
 
-def first_wrong_in_words(row, rows):
+def first_wrong_in_words(row, rows, computed_from=FROM):
     """The first wrong Row of compare_gradients(), given all its rows, as a sentence: what is
-    wrong with it, and what that means for the quantities below it in the chain."""
+    wrong with it, and what that means for the quantities below it in the chain (computed_from:
+    FROM, or layer_chain()'s for more layers)."""
     what = f"`dL/d{row.name}` {row.words or 'wrong'}"
     if row.relative == row.relative:           # not NaN: there is a relative error to give
         what += f": relative error {row.relative:.2g}"
     names = [r.name for r in rows]
-    below = [name for name in names if _depends_on(name, row.name)]
+    below = [name for name in names if _depends_on(name, row.name, computed_from)]
     if below:
         return (f"{what}. d{row.name} is the first wrong quantity in the chain; "
                 f"{', '.join('d' + name for name in below)} below it inherit its error: fix it "
                 f"first")
-    if FROM.get(row.name) in names:            # above it in the chain, so right
-        return (f"{what}. It is computed from d{FROM[row.name]}, which is right: the mistake is "
-                f"in that one line")
+    if computed_from.get(row.name) in names:   # above it in the chain, so right
+        return (f"{what}. It is computed from d{computed_from[row.name]}, which is right: the "
+                f"mistake is in that one line")
     return f"{what}. It is the first wrong one from the output down: fix it first"
 
 
-def _depends_on(name, source):
-    """Whether dL/d(name) is computed, directly or not, from dL/d(source) (CHAIN's names)."""
-    while name in FROM:
-        name = FROM[name]
+def _depends_on(name, source, computed_from=FROM):
+    """Whether dL/d(name) is computed, directly or not, from dL/d(source)."""
+    while name in computed_from:
+        name = computed_from[name]
         if name == source:
             return True
     return False

@@ -60,6 +60,13 @@ def test_exercise_handout_holds_no_solution(copy):
     assert "EXERCISES.md" in files and "level4_numpy.py" in files and "exercises/check.py" in files
     assert "exercises/helpers.py" in files and "machinery/cli.py" in files
     assert all(f"exercises/starters/exercise_{n}.py" in files for n in range(1, 9))
+    for n in range(1, 9):                      # the questions, without the model answers
+        template = files[f"exercises/starters/answers_{n}.md"]
+        with open(os.path.join(SOLUTIONS, f"answers_{n}.md"), encoding="utf-8") as f:
+            model = f.read()
+        questions = re.findall(r"^## \d+\. .*$", template, re.M)
+        assert questions and questions == re.findall(r"^## \d+\. .*$", model, re.M), n
+        assert len(re.findall(r"^_\(your answer\)_$", template, re.M)) == len(questions), n
     assert not any(p.startswith("exercises/solutions") or p.startswith("tests/test_exercises")
                    or p == "exercises/handout.py" for p in files), sorted(files)
     secret = solution_text()
@@ -69,7 +76,7 @@ def test_exercise_handout_holds_no_solution(copy):
             assert line not in text, (path, line)
         if path.endswith(".md"):
             assert "<!-- teacher -->" not in text and "solutions/" not in text, path
-            assert "answers_" not in text, path
+            assert "solutions/answers_" not in text, path
     exercises_md = files["EXERCISES.md"]
     assert exercises_md.count("python -m exercises.check") >= 9   # how to check is still there
 

@@ -66,10 +66,11 @@ def forward(x, params):
 
 
 def gradients(y, params, hs, a):
-    """Backpropagation as a loop from the top layer down to W1."""
+    """Backpropagation as a loop from the top layer down to W1; dL/dz_l of each layer too."""
     grads = {}
     dz = (a - y) / y.size                                   # dL/dz_L = (a - y) / (10 B)
     for l in range(n_layers(params), 0, -1):
+        grads[f"z{l}"] = dz                                 # dL/dz_l, kept for the checker
         grads[f"W{l}"] = hs[l - 1].T @ dz                   # dL/dW_l = h_(l-1)^T dL/dz_l
         grads[f"b{l}"] = dz.sum(axis=0)                     # dL/db_l = sum over the batch
         if l > 1:
@@ -88,19 +89,6 @@ def train_step(params, x, y, lr):
     return loss, level4_numpy.accuracy(a, y)
 
 
-def check_batch(sizes=(common.N_INPUTS, 7, 5, common.N_OUTPUTS), rows=6, seed=3):
-    """A small float64 batch with nonzero biases, for gradient checks."""
-    rng = np.random.default_rng(seed)
-    params = init_params(list(sizes), rng, np.float64)
-    for name in params:
-        if name.startswith("b"):
-            params[name] += rng.normal(0, 0.1, params[name].shape)
-    params[f"W{n_layers(params)}"] *= 4                     # push some outputs towards saturation
-    x = rng.random((rows, sizes[0]))
-    y = np.eye(common.N_OUTPUTS)[rng.integers(0, common.N_OUTPUTS, rows)]
-    return params, x, y
-
-
 def main(argv=None):
     p = helpers.parser(__doc__, epochs=2)
     p.add_argument("--hidden2", type=int, default=128, metavar="H2",
@@ -108,10 +96,9 @@ def main(argv=None):
     args = helpers.parse(p, argv)
     dtype = np.dtype(args.dtype)
 
-    params, x, y = check_batch()
+    params, x, y = helpers.check_batch_layers((common.N_INPUTS, 7, 5, common.N_OUTPUTS))
     hs, z, a = forward(x, params)
-    errors = helpers.gradient_check(lambda q: level4_numpy.loss_fn(forward(x, q)[1], y),
-                                    gradients(y, params, hs, a), params)
+    errors = helpers.gradient_check_layers(forward, gradients(y, params, hs, a), params, x, y)
     print("gradient check, two hidden layers (relative error, pass <= 1e-6):",
           helpers.format_errors(errors))
 

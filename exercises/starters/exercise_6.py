@@ -52,8 +52,13 @@ def forward(x, params):
 def gradients(y, params, hs, a):
     """Backpropagation, as a loop from the top layer down. y (B x 10), params, and hs and a as
     forward() returns them. Returns {"W1": dL/dW1, "b1": dL/db1, ..., "WL": ..., "bL": ...},
-    each of the shape of its parameter. With one hidden layer it must equal
-    level4_numpy.gradients()."""
+    each of the shape of its parameter, and dL/dz_l of every layer as well: "z1": dL/dz1 (B x H1),
+    ..., "zL": dL/dz_L (B x 10), so that the checker can name the layer where a mistake enters.
+    With one hidden layer its W1, b1, W2, b2 must equal level4_numpy.gradients()'s.
+
+    To check it yourself: helpers.check_batch_layers(sizes) gives a check batch for any number
+    of layers, and helpers.gradient_check_layers(forward, grads, params, x, y) compares grads
+    with finite differences of the loss of your forward()."""
     raise NotImplementedError
 
 

@@ -43,7 +43,9 @@ class StepByStep(keras.Sequential):
         with tf.GradientTape, compute the compiled loss with self.compute_loss(...), take the
         gradients with tape.gradient(...) and apply them with self.optimizer.apply(...), then
         update the metrics in self.metrics - the loss tracker, named "loss", weighted by the
-        batch size, and the compiled metrics - and return self.get_metrics_result()."""
+        batch size, and the compiled metrics - and return self.get_metrics_result(). Keras's
+        own step, in the installed Keras, has the shape of it: TensorFlowTrainer.train_step in
+        keras/src/backend/tensorflow/trainer.py."""
         raise NotImplementedError
 
 

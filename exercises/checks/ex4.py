@@ -1,0 +1,78 @@
+"""Exercise 4's checks: the summed loss at level 3, and the learning rate that makes it train in
+lockstep with level 4.
+"""
+
+import level4_numpy
+from exercises import helpers
+from exercises.checks.core import (STEP, LOCKSTEP, LOSS, require, array, number, relative_error,
+                                   copy)
+from exercises.checks.exact import small_data, start_params, stated_loss, torch_network, exact_step
+
+TITLE = "sum over the outputs instead of the mean"
+
+
+def run(ex):
+    import torch
+    params, x, y = helpers.check_batch(hidden=9, rows=5, seed=ex.seed)
+    data = small_data(600, 10, seed=6)
+    (x_train, y_train), _ = data
+    start = start_params(24, 13)
+
+    def loss():
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        z2 = torch_network(x, t)[2]
+        yours = ex.call("loss_sum", z2, torch.tensor(y))
+        require(isinstance(yours, torch.Tensor) and yours.requires_grad,
+                "`loss_sum` must return a torch tensor that autograd can differentiate")
+        exact = float(stated_loss("sum", z2.detach(), torch.tensor(y)))
+        value = float(yours.detach())
+        require(abs(value - exact) <= LOSS * exact,
+                f"`loss_sum` gave {value:.10g}; the mean over the batch of the sum over the 10 "
+                f"outputs is {exact:.10g}")
+        return f"{value:.6f} on the check batch"
+    ex.check("loss_sum: summed over the 10 outputs, averaged over the batch", loss)
+
+    def step():
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        out = ex.call("train_step_sum", t, torch.tensor(x), torch.tensor(y), 0.05)
+        require(isinstance(out, tuple) and len(out) == 2,
+                "`train_step_sum` must return (loss, accuracy)")
+        expected = exact_step(params, x, y, 0.05, "sum")
+        for k in params:
+            error = relative_error(array(t[k], k) - params[k], expected[k] - params[k])
+            require(error <= STEP, f"`train_step_sum` changed {k} by another amount than "
+                                   f"-lr dL_sum/d{k}: relative error {error:.2g}")
+        return "one step is theta - lr dL_sum/dtheta (autograd of the stated loss)"
+    ex.check("train_step_sum (level 3)", step)
+
+    def level3(lr):
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+        x_t, y_t = torch.tensor(x_train), torch.tensor(y_train)
+        for epoch in range(2):
+            for i in range(0, len(x_t), 50):
+                ex.call("train_step_sum", t, x_t[i:i + 50], y_t[i:i + 50], lr)
+        return helpers.as_numpy(t)
+
+    def level4(lr):
+        params = copy(start)
+        for epoch in range(2):
+            level4_numpy.train_epoch(params, x_train, y_train, 50, lr, None, shuffle=False)
+        return params
+
+    def lockstep():
+        found = []
+        for lr in (0.7, 0.35):
+            mean = level4(lr)
+            lr_sum = number(ex.call("same_steps_lr", lr), f"same_steps_lr({lr})")
+            diff = helpers.max_abs_difference(level3(lr_sum), mean)
+            require(diff <= LOCKSTEP,
+                    f"level 3 with the summed loss at lr {lr_sum:g} ends {diff:.2e} from level 4 "
+                    f"at lr {lr:g}; the lockstep wants <= {LOCKSTEP:g}")
+            found.append(f"lr {lr:g} -> {lr_sum:g}: {diff:.1e}")
+        unchanged = helpers.max_abs_difference(level3(0.7), level4(0.7))
+        require(unchanged > 1e-2, "with lr 0.7 unchanged the summed loss gives the same weights?")
+        return "largest |dW| " + "; ".join(found) + f"; with lr 0.7 unchanged: {unchanged:.2f}"
+    ex.check("same_steps_lr: level 3 with the summed loss in lockstep with level 4 (float64, "
+             "600 rows, batch 50, H 24, 2 epochs, lr 0.7 and 0.35)", lockstep,
+             needs=["same_steps_lr", "train_step_sum"])
+
