@@ -109,7 +109,7 @@ def run(ex):
             array(params[f"b{l}"], f"b{l}", (fan_out,))
             require(np.asarray(params[f"W{l}"]).dtype == np.float32, f"W{l} is not float32")
             require(not np.any(params[f"b{l}"]), f"b{l} does not start at 0")
-            require(np.abs(w).max() <= 2 * common.glorot_sigma(fan_in, fan_out) * (1 + 1e-6),
+            require(np.abs(w).max() <= 2 * common.glorot_s0(fan_in, fan_out) * (1 + 1e-6),
                     f"W{l} is not truncated at 2 sigma")
         std = float(np.std(params["W1"]))
         require(abs(std / np.sqrt(2 / (784 + 40)) - 1) <= 0.03,

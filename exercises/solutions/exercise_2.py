@@ -66,7 +66,7 @@ def he_normal(fan_in, fan_out, rng, dtype):
     It is level 4's Glorot draw, rescaled: the same truncated normal, a larger sigma."""
     w = level4_numpy.glorot_normal(fan_in, fan_out, rng, np.float64)
     he_sigma = math.sqrt(2.0 / fan_in) / common.TRUNCATION_STD
-    return (w * he_sigma / common.glorot_sigma(fan_in, fan_out)).astype(dtype)
+    return (w * he_sigma / common.glorot_s0(fan_in, fan_out)).astype(dtype)
 
 
 def init_params(hidden, rng, dtype, init="he"):

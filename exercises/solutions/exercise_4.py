@@ -46,11 +46,11 @@ def loss_sum(z2, y):
 
 def train_step_sum(params, x, y, lr):
     """Level 3's training step with loss_sum in place of loss_fn."""
-    h, z2, a = level3_autograd.forward(x, params)
+    z2, a = level3_autograd.forward(x, params)
     loss = loss_sum(z2, y)
     loss.backward()                            # p.grad = dL_sum/dp = 10 dL/dp
     with torch.no_grad():
-        for name, p in params.items():
+        for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL_sum/dtheta
             p.grad = None
     return loss.detach(), level3_autograd.accuracy(a.detach(), y)

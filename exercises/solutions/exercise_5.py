@@ -84,7 +84,7 @@ def train_step_momentum_torch(params, velocity, x, y, lr, mu):
     """Level 3's training step with momentum."""
     import torch
     import level3_autograd
-    h, z2, a = level3_autograd.forward(x, params)
+    z2, a = level3_autograd.forward(x, params)
     loss = level3_autograd.loss_fn(z2, y)
     loss.backward()
     with torch.no_grad():
