@@ -86,6 +86,7 @@ def plot(data, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     results = data["results"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), dpi=100)
     colours = plt.cm.viridis([i / max(1, len(results) - 1) for i in range(len(results))])
@@ -100,7 +101,9 @@ def plot(data, path):
     left.set_ylim(90, 99)
     left.set_xlabel("epoch")
     left.set_ylabel("test accuracy (%)")
-    left.set_title("test accuracy (below 90%: off the plot)")
+    left.set_title("test accuracy (below 90%: off the plot; colours as at the right)")
+    for axes in (left, right):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     right.set_yscale("log")
     right.set_xlabel("epoch")
     right.set_ylabel("train loss (log scale)")
