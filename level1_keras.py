@@ -60,9 +60,10 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # There is none to write: compile() below names it. Binary cross-entropy, averaged over the batch
 # and the 10 outputs: L = mean( -[y log a + (1 - y) log(1 - a)] ). Keras notices that a comes from
-# a sigmoid (its sigmoid keeps z2 on a: docs/design.md) and computes the same value from z2 instead,
-# mean( log(1 + e^z2) - y z2 ), which stays finite. (CategoricalCrossentropy would, just as
-# silently, compute a softmax cross-entropy of z2.)
+# a sigmoid (the sigmoid leaves z2 attached to its output a: docs/design.md) and computes the same
+# value from z2 instead,
+# mean( log(1 + e^z2) - y z2 ), which stays finite. (CategoricalCrossentropy would, just
+# as silently, compute a softmax cross-entropy of z2.)
 # With this loss the metric "accuracy" would compare each of the 10 outputs with 0.5;
 # CategoricalAccuracy is the fraction of rows whose largest output is the labelled digit.
 
@@ -72,7 +73,8 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # There is none to write: Keras's own train_step() is it - forward pass, loss, GradientTape's
 # gradients, theta <- theta - lr * dL/dtheta. compile() only configures it; the first fit() traces
-# it into a TensorFlow graph and runs that on every batch (docs/inside.md).
+# it into a TensorFlow graph, and each call of that graph from Python runs the step on a batch
+# (on 50 batches, one after the other, with steps_per_execution=50 below; docs/inside.md).
 def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss

@@ -99,6 +99,7 @@ def train_step(model, optimizer, x, y):
     # Update weights
     optimizer.step()                           # theta <- theta - lr * dL/dtheta  (in place)
     optimizer.zero_grad()                      # .grad accumulates: set every p.grad = None
+    # (Tutorials often clear .grad just before backward(); after step() is the same: level 3 too.)
     return loss.detach(), accuracy(a.detach(), y)   # detach(): the numbers, without their record
 
 
@@ -145,6 +146,8 @@ def main(argv=None):
     x_train, y_train = x_train.to(args.device), y_train.to(args.device)   # to the GPU if --device cuda
     x_test, y_test = x_test.to(args.device), y_test.to(args.device)
     model.to(args.device)                      # the layers' weights too (in place)
+    # The optimizer holds the model's four tensors (W1^T, b1, W2^T, b2): the very tensors whose
+    # .grad backward() fills, and that step() changes.
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)   # plain SGD, no momentum
 
     with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges

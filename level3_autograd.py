@@ -48,7 +48,8 @@ def load_data(data_dir, limit, dtype):
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
     w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # as at level 4
-    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    # Truncated: while any entry lies outside [-2, 2], draw those again (`outside := ...`
+    # names the mask of them and tests it in one expression).
     while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = torch.randn(torch.count_nonzero(outside), generator=rng, dtype=torch.float64)
     return (w * common.glorot_s0(fan_in, fan_out)).to(dtype)   # N(0, s0^2), cut at 2 s0
@@ -103,6 +104,7 @@ def train_step(params, x, y, lr):
     loss.backward()
     # Update weights
     with torch.no_grad():                      # the update is not part of the model: no record
+        # (without it, PyTorch refuses to change a leaf that requires grad in place)
         for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch

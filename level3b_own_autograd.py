@@ -10,7 +10,8 @@ operation on a `Tensor` records its parents and a closure that carries a gradien
 topological order, adding each contribution into `.grad`.
 
 What it makes you write: the engine (the `Tensor`, `backward()`, and the derivative of each of
-the eight kinds of operation the model needs: @, +, -, *, tanh, sigmoid, logaddexp, mean),
+the eight kinds of operation the model uses: @, +, -, *, tanh, sigmoid, logaddexp, mean; the
+sigmoid's is never called in training, as the loss starts from z2),
 then, as at level 3, the initial draw of the weights, the forward pass, the loss, the SGD
 update, and the batching and shuffling of the data.
 
@@ -141,7 +142,8 @@ def load_data(data_dir, limit, dtype):
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
     w = rng.standard_normal((fan_in, fan_out))   # float64 (rounded to dtype at the end)
-    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    # Truncated: while any entry lies outside [-2, 2], draw those again (`outside := ...`
+    # names the mask of them and tests it in one expression).
     while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = rng.standard_normal(np.count_nonzero(outside))
     return (w * common.glorot_s0(fan_in, fan_out)).astype(dtype)   # N(0, s0^2), cut at 2 s0

@@ -10,7 +10,8 @@ What it makes you write: the initial draw of the weights, the forward pass, the 
 the backward pass (the chain rule, derived by hand in `gradients()`),
 the SGD update, and the batching and shuffling of the data.
 
-Compared with level 3, what is gone: autograd. `loss.backward()` becomes `gradients()`.
+Compared with level 3½, what is gone: the engine (PyTorch's autograd at level 3). `loss.backward()`
+becomes `gradients()`.
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
@@ -43,7 +44,8 @@ def load_data(data_dir, limit, dtype):
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
     w = rng.standard_normal((fan_in, fan_out))   # float64 (rounded to dtype at the end)
-    # Truncated: while any entry lies outside [-2, 2] (`outside` marks them), draw those again.
+    # Truncated: while any entry lies outside [-2, 2], draw those again (`outside := ...`
+    # names the mask of them and tests it in one expression).
     while (outside := np.abs(w) > common.TRUNCATION_CUTOFF).any():
         w[outside] = rng.standard_normal(np.count_nonzero(outside))
     return (w * common.glorot_s0(fan_in, fan_out)).astype(dtype)   # N(0, s0^2), cut at 2 s0

@@ -1,15 +1,20 @@
 """Two level files' sections, line against line, and what each changed line is.
 
-align() pairs the lines as Python's difflib.ndiff does: equal lines on one row; a line that ndiff
-writes as changed (a "-" line and a "+" line, each with its "?" guide) faces the line it replaced,
-with the changed characters as ranges; any other removed or inserted line faces blank space.
+align() pairs the lines with Python's difflib: difflib.SequenceMatcher matches the two sections'
+lines by their code (key(): comments, spacing and the RESPELLINGS set aside; a line that is only a
+comment keeps its words), and equal keys face each other. Within each block of lines that differ,
+the closest pair (difflib's ratio, if above 0.6) faces each other and splits the block, and the lines left over pair in order, as a split diff shows a
+block that was replaced; a line with no partner faces blank space. The changed characters of a
+pair matched by its code or its closeness are found word by word (difflib again, on words and
+symbols); lines paired only by their order are unlike, and marked as whole lines.
 
-kind() says what a changed line of the right-hand level is:
-  * "respelled": the same code in another library's spelling: equal to the line it replaced, or to
-    a line removed in the same place, once comments and the RESPELLINGS are set aside;
+kinds() says what a changed line of the right-hand level is:
+  * "" (unmarked): the same code, only its comment or its spacing differs;
+  * "respelled": the same code in another library's spelling: equal once the RESPELLINGS are set
+    aside;
   * "glue": a line a learner may skip (level_text.GLUE);
-  * "lesson": anything else - code that is new, or does something else.
-A removed line of the left-hand level is "gone" unless the right-hand level respells it.
+  * "lesson": anything else - code or words that are new, or that do something else.
+A line of the left-hand level that the right one removes or replaces by other code is "gone".
 """
 
 import difflib
@@ -26,14 +31,12 @@ RESPELLINGS = [
     (re.compile(r"\bTensor\(([^()]*(?:\([^()]*\))?[^()]*)\)"), r"\1",
      "Tensor(...) around data: the engine's wrapper"),
     (re.compile(r"\bzeros_like\(\w+\)"), "0", "zeros_like(z2) for the number 0"),
+    (re.compile(r"\.astype\("), ".to(", ".astype(dtype), NumPy's .to(dtype)"),
 ]
 
 
-def code_of(line):
-    """A line without its comment and without what a respelling may change (a line that is only
-    a comment keeps the comment: its words are the lesson there)."""
-    if line.strip().startswith("#"):
-        return " ".join(line.split())
+def code_part(line):
+    """A line without its comment (a # inside a string is not a comment)."""
     in_string, quote, out = False, "", []
     for ch in line:
         if in_string:
@@ -44,46 +47,84 @@ def code_of(line):
         elif ch == "#":
             break
         out.append(ch)
-    code = "".join(out)
+    return "".join(out)
+
+
+def plain(line):
+    """A line's code, its comment and spacing set aside, no respelling (a line that is only a
+    comment keeps its words)."""
+    if line.strip().startswith("#"):
+        return " ".join(line.split())
+    return " ".join(code_part(line).split())
+
+
+def code_of(line):
+    """A line without its comment and without what a respelling may change (a line that is only
+    a comment keeps the comment: its words are the lesson there)."""
+    if line.strip().startswith("#"):
+        return " ".join(line.split())
+    code = code_part(line)
     for pattern, replacement, _ in RESPELLINGS:
         code = pattern.sub(replacement, code)
     return " ".join(code.split())
 
 
-def ranges(guide):
-    """The [start, end) runs of marked characters in an ndiff "?" guide line."""
-    return [[m.start(), m.end()] for m in re.finditer(r"[-+^]+", guide[2:])]
+key = code_of
+TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+CLOSE = 0.6                                    # difflib's ratio above which two lines are a pair
+
+
+def char_ranges(a, b):
+    """The changed characters of two lines, found word by word: ([start, end) in a, in b)."""
+    ta, tb = TOKEN.findall(a), TOKEN.findall(b)
+    starts_a = [sum(len(t) for t in ta[:k]) for k in range(len(ta) + 1)]
+    starts_b = [sum(len(t) for t in tb[:k]) for k in range(len(tb) + 1)]
+    out_a, out_b = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        for tokens, starts, lo, hi, out in ((ta, starts_a, i1, i2, out_a),
+                                            (tb, starts_b, j1, j2, out_b)):
+            words = [k for k in range(lo, hi) if tokens[k].strip()]
+            if words:                          # spacing alone is not marked
+                out.append([starts[words[0]], starts[words[-1] + 1]])
+    return out_a, out_b
 
 
 def align(left, right):
     """Rows [l, r, l_ranges, r_ranges]: l, r indices into the two lists of lines, or None for a
-    blank side; the ranges mark the changed characters of a changed pair."""
-    lines = list(difflib.ndiff(left, right))
-    rows, i, li, ri = [], 0, 0, 0
-    while i < len(lines):
-        tag = lines[i][:2]
-        if tag == "  ":
-            rows.append([li, ri, [], []])
-            li, ri, i = li + 1, ri + 1, i + 1
-        elif tag == "- ":
-            # a changed pair: "- ", ["? "], "+ ", ["? "], with at least one guide
-            j = i + 1
-            l_guide = lines[j] if j < len(lines) and lines[j][:2] == "? " else None
-            j += l_guide is not None
-            if j < len(lines) and lines[j][:2] == "+ ":
-                r_guide = lines[j + 1] if j + 1 < len(lines) and lines[j + 1][:2] == "? " else None
-                if l_guide or r_guide:
-                    rows.append([li, ri, ranges(l_guide) if l_guide else [],
-                                 ranges(r_guide) if r_guide else []])
-                    li, ri, i = li + 1, ri + 1, j + 1 + (r_guide is not None)
-                    continue
-            rows.append([li, None, [], []])
-            li, i = li + 1, i + 1 + (l_guide is not None)
-        elif tag == "+ ":
-            rows.append([None, ri, [], []])
-            ri, i = ri + 1, i + 1 + (i + 1 < len(lines) and lines[i + 1][:2] == "? ")
-        else:                                     # a "? " guide of a line not paired above
-            i += 1
+    blank side; the ranges mark the changed characters of a pair that differs."""
+    def pair(i, j):
+        return [i, j, [], []] if left[i] == right[j] else [i, j, *char_ranges(left[i], right[j])]
+
+    def in_order(i1, i2, j1, j2):              # lines replaced by unlike lines: no characters
+        n = min(i2 - i1, j2 - j1)
+        return ([[i1 + k, j1 + k, [], []] for k in range(n)] +
+                [[i, None, [], []] for i in range(i1 + n, i2)] +
+                [[None, j, [], []] for j in range(j1 + n, j2)])
+
+    def block(i1, i2, j1, j2):
+        best, where = CLOSE - 1e-9, None
+        for j in range(j1, j2):
+            for i in range(i1, i2):
+                if left[i].strip() and right[j].strip():
+                    ratio = difflib.SequenceMatcher(None, left[i].strip(), right[j].strip(),
+                                                    autojunk=False).ratio()
+                    if ratio > best:
+                        best, where = ratio, (i, j)
+        if where is None:
+            return in_order(i1, i2, j1, j2)
+        i, j = where
+        return block(i1, i, j1, j) + [pair(i, j)] + block(i + 1, i2, j + 1, j2)
+
+    rows = []
+    matcher = difflib.SequenceMatcher(None, [key(line) for line in left],
+                                      [key(line) for line in right], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            rows += [pair(i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
+        else:
+            rows += block(i1, i2, j1, j2)
     return rows
 
 
@@ -91,34 +132,23 @@ def kinds(left, right, rows, right_glue):
     """(marks of the left lines: "" or "gone"; marks of the right lines: "", "lesson",
     "respelled" or "glue"). `right_glue`: level_text.glue(right)."""
     left_marks, right_marks = [""] * len(left), [""] * len(right)
-    k = 0
-    while k < len(rows):                          # one hunk: a run of rows that are not equal
-        if rows[k][0] is not None and rows[k][1] is not None and left[rows[k][0]] == right[rows[k][1]]:
-            k += 1
+    for l, r, _, _ in rows:
+        a = left[l] if l is not None else None
+        b = right[r] if r is not None else None
+        if a == b:
             continue
-        end = k
-        while end < len(rows) and not (rows[end][0] is not None and rows[end][1] is not None
-                                       and left[rows[end][0]] == right[rows[end][1]]):
-            end += 1
-        hunk = rows[k:end]
-        old = {code_of(left[l]) for l, _, _, _ in hunk if l is not None and code_of(left[l])}
-        new = {code_of(right[r]) for _, r, _, _ in hunk if r is not None and code_of(right[r])}
-        for l, r, _, _ in hunk:
-            if r is not None and right[r].strip():
-                code = code_of(right[r])
-                paired = code_of(left[l]) if l is not None else None
-                if code == paired or (code and code in old):
-                    right_marks[r] = "respelled"
-                elif right_glue[r][0]:
-                    right_marks[r] = "glue"
-                else:
-                    right_marks[r] = "lesson"
-            if l is not None and left[l].strip():
-                code = code_of(left[l])
-                paired = code_of(right[r]) if r is not None else None
-                respelled = code == paired or (code and code in new)
-                left_marks[l] = "" if respelled else "gone"
-        k = end
+        same = a is not None and b is not None and (plain(a) == plain(b) or key(a) == key(b))
+        if b is not None and b.strip():
+            if a is not None and plain(a) == plain(b):
+                right_marks[r] = ""
+            elif a is not None and key(a) == key(b):
+                right_marks[r] = "respelled"
+            elif right_glue[r][0]:
+                right_marks[r] = "glue"
+            else:
+                right_marks[r] = "lesson"
+        if a is not None and a.strip() and not same:
+            left_marks[l] = "gone"
     return left_marks, right_marks
 
 

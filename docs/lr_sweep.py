@@ -89,7 +89,7 @@ def plot(data, path):
     from matplotlib.ticker import MaxNLocator
     results = data["results"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), dpi=100)
-    colours = plt.cm.viridis([i / max(1, len(results) - 1) for i in range(len(results))])
+    colours = plt.cm.tab10([i % 10 for i in range(len(results))])
     for r, colour in zip(results, colours):
         epochs = [e["epoch"] for e in r["epochs"]]
         label = f"lr {r['lr']:g}" + (" (diverged)" if r["diverged"] else "")
@@ -109,7 +109,7 @@ def plot(data, path):
     right.set_ylabel("train loss (log scale)")
     right.set_title("train loss")
     right.axhline(math.log(2), color="grey", linewidth=0.8, linestyle=":")
-    right.text(1, math.log(2) * 1.1, "0.69: not learning at all", color="grey", fontsize=8)
+    right.text(1, math.log(2) * 1.1, "0.69 = ln 2: every output at 0.5", color="grey", fontsize=8)
     right.legend(fontsize=8, loc="upper right", ncol=2)
     fig.suptitle(f"Level 4, {data['epochs']} epochs at each learning rate, the other flags at "
                  f"their defaults. {data['machine']}, {data['date']}", fontsize=9)

@@ -14,6 +14,7 @@ functions keep to themselves, are read from their frames as they return (one_ste
 import argparse
 import copy
 import os
+import re
 import sys
 
 import numpy as np
@@ -81,47 +82,76 @@ def show(key, label, formula, value, B):
     return f"<!-- B={B} {key} -->\n$${label} = {formula} = {shown}$$\n"
 
 
+def evaluate(expression):
+    """The value of a worked line's arithmetic as written: (a)(b) products, \tanh, \sigma, e^{..}."""
+    python = (expression.replace(r"\tanh", "tanh").replace(r"\sigma", "sigmoid")
+              .replace(")(", ")*(").replace("^2", "**2"))
+    python = re.sub(r"e\^\{([^}]*)\}", r"exp(\1)", python)
+    return float(eval(python, {"__builtins__": {}},                    # noqa: S307 (our own text)
+                      {"tanh": np.tanh, "exp": np.exp, "sigmoid": lambda z: 1 / (1 + np.exp(-z))}))
+
+
+def line(name, *expressions, exact, words=""):
+    """One worked line: name = expression = ... = result, each expression computed from the
+    numbers it shows; when rounding those numbers moves the last digit, the exact value is given."""
+    result = evaluate(expressions[-1])
+    text = f"${name} = " + " = ".join(expressions) + f" = {num(result)}$"
+    if num(result) != num(exact):
+        text += f" (from the unrounded numbers: {num(exact)}, as in the matrix)"
+    return text + words
+
+
 def worked(x, q, B):
-    """The arithmetic of a few entries, written out as on paper."""
-    W1, W2 = START["W1"], START["W2"]
+    """The forward pass of a few entries, as on paper, from the numbers shown."""
+    W1, W2, z1, h, z2 = START["W1"], START["W2"], q["z1"], q["h"], q["z2"]
     lines = []
     for i in range(B):
         terms = " + ".join(f"({given(x[i, j])})({given(W1[j, 0])})" for j in range(3))
-        lines.append(f"- $(z_1)_{{{i + 1}1}} = {terms} + 0 = {num(q['z1'][i, 0])}$, and "
-                     f"$h_{{{i + 1}1}} = \\tanh({num(q['z1'][i, 0])}) = {num(q['h'][i, 0])}$.")
-    h = q["h"]
-    lines.append(f"- $(z_2)_{{11}} = ({num(h[0, 0])})({given(W2[0, 0])}) + ({num(h[0, 1])})"
-                 f"({given(W2[1, 0])}) + 0 = {num(q['z2'][0, 0])}$, and "
-                 f"$a_{{11}} = \\sigma({num(q['z2'][0, 0])}) = 1/(1 + e^{{{num(-q['z2'][0, 0])}}})"
-                 f" = {num(q['a'][0, 0])}$.")
+        lines.append("- " + line(f"(z_1)_{{{i + 1}1}}", f"{terms} + 0", exact=z1[i, 0]) + ", and " +
+                     line(f"h_{{{i + 1}1}}", f"\\tanh({num(z1[i, 0])})", exact=h[i, 0]) + ".")
+    lines.append("- " + line("(z_2)_{11}", f"({num(h[0, 0])})({given(W2[0, 0])}) + "
+                             f"({num(h[0, 1])})({given(W2[1, 0])}) + 0", exact=z2[0, 0]) +
+                 ", and " + line("a_{11}", f"\\sigma({num(z2[0, 0])})",
+                                 f"1/(1 + e^{{{num(-z2[0, 0])}}})", exact=q["a"][0, 0]) + ".")
     return "\n".join(lines) + "\n"
 
 
-def worked_back(q, y, n):
-    """The backward pass of the first entries, as on paper."""
-    W2, a, h = START["W2"], q["a"], q["h"]
-    dz2, dh = q["dz2"], q["dh"]
-    return "\n".join([
-        f"- $(\partial L/\partial z_2)_{{11}} = ({num(a[0, 0])} - {given(y[0, 0])})/{n} = "
-        f"{num(dz2[0, 0])}$ and $(\partial L/\partial z_2)_{{12}} = ({num(a[0, 1])} - "
-        f"{given(y[0, 1])})/{n} = {num(dz2[0, 1])}$.",
-        f"- $(\partial L/\partial W_2)_{{11}} = " + " + ".join(
-            f"({num(h[i, 0])})({num(dz2[i, 0])})" for i in range(len(h))) +
-        f" = {num(q['dW2'][0, 0])}$: " + ("one product, one example." if len(h) == 1 else
-                                          "one product per example, added."),
-        f"- $(\partial L/\partial h)_{{11}} = ({num(dz2[0, 0])})({given(W2[0, 0])}) + "
-        f"({num(dz2[0, 1])})({given(W2[0, 1])}) = {num(dh[0, 0])}$: row 1 of $W_2$, because "
-        "$h_{11}$ feeds both outputs.",
-        f"- $(\partial L/\partial z_1)_{{11}} = ({num(dh[0, 0])})(1 - ({num(h[0, 0])})^2) = "
-        f"{num(q['dz1'][0, 0])}$.",
-    ]) + "\n"
+def worked_back(x, y, q, n):
+    """The backward pass of a few entries, as on paper, from the numbers shown."""
+    W2, a, h, dz2, dh, dz1 = START["W2"], q["a"], q["h"], q["dz2"], q["dh"], q["dz1"]
+    B = len(h)
+    rows = range(B)
+    lines = []
+    for i in rows:
+        lines.append("- " + line(f"(\\partial L/\\partial z_2)_{{{i + 1}1}}",
+                                 f"({num(a[i, 0])} - {given(y[i, 0])})/{n}", exact=dz2[i, 0]) +
+                     " and " + line(f"(\\partial L/\\partial z_2)_{{{i + 1}2}}",
+                                    f"({num(a[i, 1])} - {given(y[i, 1])})/{n}", exact=dz2[i, 1]) +
+                     ".")
+    lines.append("- " + line("(\\partial L/\\partial W_2)_{11}", " + ".join(
+        f"({num(h[i, 0])})({num(dz2[i, 0])})" for i in rows), exact=q["dW2"][0, 0],
+        words=": " + ("one product, one example." if B == 1 else
+                      "one product per example, added.")))
+    for i in rows:
+        lines.append("- " + line(f"(\\partial L/\\partial h)_{{{i + 1}1}}",
+                                 f"({num(dz2[i, 0])})({given(W2[0, 0])}) + "
+                                 f"({num(dz2[i, 1])})({given(W2[0, 1])})", exact=dh[i, 0],
+                                 words=": row 1 of $W_2$, because $h_{%d1}$ feeds both outputs"
+                                 % (i + 1)) + ", and " +
+                     line(f"(\\partial L/\\partial z_1)_{{{i + 1}1}}",
+                          f"({num(dh[i, 0])})(1 - ({num(h[i, 0])})^2)", exact=dz1[i, 0]) + ".")
+    lines.append("- " + line("(\\partial L/\\partial W_1)_{31}", " + ".join(
+        f"({given(x[i, 2])})({num(dz1[i, 0])})" for i in rows), exact=q["dW1"][2, 0],
+        words=(": pixel 3 of the example times its $(\\partial L/\\partial z_1)_{11}$." if B == 1
+               else ": pixel 3 of each example times its $(\\partial L/\\partial z_1)_{i1}$, "
+               "added.")))
+    return "\n".join(lines) + "\n"
 
 
 def batch_section(B):
     x, y = BATCHES[B]
     q = step(x, y)
     n = y.size
-    example = "the example" if B == 1 else "the two examples"
     parts = [
         f"## A batch of {B}\n",
         f"$x$ is {B} × 3, one row per example, and $y$ its one-hot labels, {B} × 2:\n",
@@ -131,7 +161,7 @@ def batch_section(B):
         show("h", "h", r"\tanh(z_1)", q["h"], B),
         show("z2", "z_2", "h W_2 + b_2", q["z2"], B),
         show("a", "a", r"\sigma(z_2) = \frac{1}{1 + e^{-z_2}}", q["a"], B),
-        f"On paper, {'' if B == 1 else 'row 1 of '}the first entries:\n",
+        "On paper, a few entries" + (":" if B == 1 else ", each row an example:") + "\n",
         worked(x, q, B),
         f"\n**Loss.** `loss_fn()` averages over the {n} numbers of $z_2$ ({B} × 2), as the "
         "full-size loss averages over $10B$:\n",
@@ -155,8 +185,8 @@ def batch_section(B):
              q["dW1"], B),
         show("db1", r"\frac{\partial L}{\partial b_1}",
              r"\sum_i \Big(\frac{\partial L}{\partial z_1}\Big)_i", q["db1"], B),
-        "On paper, the first entries:\n",
-        worked_back(q, y, n),
+        "On paper, the same way:\n",
+        worked_back(x, y, q, n),
         "\nA zero pixel gives a zero row: " + (
             "$x_{12} = 0$, so row 2 of $\\partial L/\\partial W_1$ is 0." if B == 1 else
             "no pixel is 0 in both examples, so no row of $\\partial L/\\partial W_1$ is 0.") + "\n",
@@ -187,8 +217,9 @@ Every number below was computed by level 4's own functions (`forward()`, `loss_f
 [`make_by_hand.py`](make_by_hand.py) writes this page, and a test recomputes every number on it.
 The quantities that level 4's functions keep to themselves ($z_1$, $\\partial L/\\partial z_2$,
 $\\partial L/\\partial h$, $\\partial L/\\partial z_1$) are read from inside them as they return.
-The worked lines use the rounded numbers shown but give the exact results, rounded: redone by
-hand from the rounded numbers, a last digit may come out one off.
+Each worked line computes its result from the rounded numbers it shows, as you would by hand;
+where that moves the last digit, the line also gives the result from the unrounded numbers,
+which is the one in the matrix.
 
 ## The start
 

@@ -166,18 +166,32 @@ def split_sections(path):
 # ---------------------------------------------------------------------------------------------
 def compare(left, right, row, lesson):
     """Rows [l, r, l_ranges, r_ranges, l_mark, r_mark] of two levels' section, l and r indices
-    into the levels' full lines (or None), the ranges on the full lines."""
+    into the levels' full lines (or None), the ranges on the full lines. In the lesson view a row
+    that follows hidden lines has a seventh entry, [hidden on the left, hidden on the right], and
+    lines hidden at the end give a last row [None, None, [], [], "", "", [left, right]]."""
     li, lt, ls = left.view(row, lesson)
     ri, rt, rs = right.view(row, lesson)
     rows = level_diff.align(lt, rt)
     lmarks, rmarks = level_diff.kinds(lt, rt, rows, level_text.glue(rt))
+    seen = [-1, -1]                            # the last full-line index shown, left and right
     out = []
     for l, r, lr, rr in rows:
-        out.append([li[l] if l is not None else None, ri[r] if r is not None else None,
-                    [[a + ls[l], b + ls[l]] for a, b in lr] if l is not None else [],
-                    [[a + rs[r], b + rs[r]] for a, b in rr] if r is not None else [],
-                    MARK_CODES[lmarks[l]] if l is not None else "",
-                    MARK_CODES[rmarks[r]] if r is not None else ""])
+        row_out = [li[l] if l is not None else None, ri[r] if r is not None else None,
+                   [[a + ls[l], b + ls[l]] for a, b in lr] if l is not None else [],
+                   [[a + rs[r], b + rs[r]] for a, b in rr] if r is not None else [],
+                   MARK_CODES[lmarks[l]] if l is not None else "",
+                   MARK_CODES[rmarks[r]] if r is not None else ""]
+        hidden = [0, 0]
+        for side, index in enumerate(row_out[:2]):
+            if index is not None:
+                hidden[side] = index - seen[side] - 1
+                seen[side] = index
+        if any(hidden):
+            row_out.append(hidden)
+        out.append(row_out)
+    tail = [len(left.lines(row)) - 1 - seen[0], len(right.lines(row)) - 1 - seen[1]]
+    if lesson and any(tail):
+        out.append([None, None, [], [], "", "", tail])
     return out
 
 
@@ -194,9 +208,12 @@ def counts(levels):
     out = []
     for lesson in (False, True):
         for i in range(len(levels) - 1):
-            c = {"lesson": 0, "respelled": 0, "glue": 0}
+            c = {"lesson": 0, "respelled": 0, "glue": 0, "comment": 0}
             for row in ROWS:
-                for l, r, _, _, lm, rm in compare(levels[i], levels[i + 1], row, lesson):
+                for l, r, _, _, lm, rm, *_ in compare(levels[i], levels[i + 1], row, lesson):
+                    if (l is not None and r is not None and not rm and
+                            levels[i].lines(row)[l] != levels[i + 1].lines(row)[r]):
+                        c["comment"] += 1
                     kind = {"L": "lesson", "R": "respelled", "G": "glue"}.get(rm)
                     if kind:
                         c[kind] += 1
@@ -241,6 +258,10 @@ def cell_html(level, row, r, column, title, right_marks, wide=False):
     out = []
     for i, line_html in enumerate(highlight_lines("\n".join(lines))):
         number = level.start[row] + i
+        if glue[i][0] and (i == 0 or not glue[i - 1][0]):     # Lesson only: say what went
+            run = next((k for k in range(i, len(lines)) if not glue[k][0]), len(lines)) - i
+            out.append(f'<div class="gm">\u22ef {run} line{"s" * (run > 1)} of glue hidden: '
+                       f'{html.escape(glue[i][0])}</div>')
         classes = ["l"] + [right_marks[i] + "-l" for _ in [0] if right_marks[i]] + \
                   ["g" for _ in [0] if glue[i][0]] + ["dd" for _ in [0] if glue[i][1]] + \
                   ["doc" for _ in [0] if number in level.doc_lines]
@@ -333,10 +354,12 @@ def hidden_html(levels):
         items.append(f"<li>{html.escape(title)} ({name}): <ul>{rules}</ul></li>")
     return (f'<details class="hidden-list"><summary>What <b>Lesson only</b> hides: {total} lines '
             f'of glue in the five files, each listed here</summary><p>Lines a learner may skip: '
-            f'they import and call the project\'s <code>machinery/</code> (the flags, the report '
-            f'of each epoch, errors and Ctrl-C), start from or save a weights file, or move the '
-            f'data to a GPU. The calls that read MNIST stay: each data section rests on them. The '
-            f'body of <code>with cli.Report(...) as report:</code> stays, one step left.</p>'
+            f'they import and call the project\'s <code>machinery/</code> (the flags, parsed into '
+            f'<code>args</code>; the report of each epoch, <code>report</code>; errors and '
+            f'Ctrl-C), start from or save a weights file, move the data to a GPU, or point from a '
+            f'docstring to the README. Where lines are hidden, a grey line says how many. The '
+            f'calls that read MNIST stay: each data section rests on them. The body of '
+            f'<code>with cli.Report(...) as report:</code> stays, dedented one level.</p>'
             f'<ul>{"".join(items)}</ul></details>')
 
 
@@ -385,16 +408,17 @@ def page(root, numbers):
         "closure by closure, <a href=\"one_step.md\">inside one step</a> prints every number "
         "of a training step at every level, and <a href=\"inside.md\">inside the frameworks</a> "
         "shows the graphs that Keras and PyTorch build for it.</p>",
-        "<p class=\"legend\">Marked lines differ from the level to the left: "
-        "<span class=\"mark-lesson\">lesson</span> is code or words that are new or say "
-        "something else; <span class=\"mark-respelled\">respelled</span> is the same code in "
-        "another spelling: equal to the line it replaced once comments and these are set aside: "
-        + ", ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
-        "; <span class=\"mark-glue\">glue</span> is a line a learner may skip (dotted at the "
-        "left, hidden by Lesson only). Two levels at a time, the left one marks in "
+        "<p class=\"legend\">Marked lines differ from the level to the left. "
+        "<span class=\"mark-lesson\">Lesson</span>: code or words that are new or say "
+        "something else. <span class=\"mark-respelled\">Respelled</span>: the same code in "
+        "another spelling, equal to the line it replaced once its comment and these are set "
+        "aside - " + "; ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
+        ". <span class=\"mark-glue\">Glue</span>: a line a learner may skip (dotted at the "
+        "left; Lesson only hides it). A line whose code is the same and only its comment or "
+        "spacing differs is not marked. Two levels at a time, the left one marks in "
         "<span class=\"mark-gone\">red</span> what the right one removes or replaces by other "
-        "code, and a changed line shows its <span class=\"mark-changed\">changed "
-        "characters</span>.</p>",
+        "code, and a line that faces a like line shows its <span class=\"mark-changed\">changed "
+        "words</span>.</p>",
         f'<div class="controls" role="group" aria-label="Levels shown">{"".join(buttons)}</div>',
         hidden_html(levels),
         '<nav class="toc">Rows: ' + " · ".join(
@@ -497,7 +521,8 @@ def main(argv=None):
             for lesson, left, right, c in counts(levels):
                 view = "lesson only" if lesson else "everything "
                 print(f"{view}  {left:<24} -> {right:<24} lesson {c['lesson']:4d}   respelled "
-                      f"{c['respelled']:3d}   glue {c['glue']:3d}")
+                      f"{c['respelled']:3d}   glue {c['glue']:3d}   comment or spacing only "
+                      f"{c['comment']:3d}")
     except UserError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         sys.exit(1)

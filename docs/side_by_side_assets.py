@@ -50,6 +50,11 @@ body.wrap .l { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible
 body.all .l.doc { display: none; }
 body.all.docs .l.doc { display: block; }
 body.lesson .l.g, body.lesson.all.docs .l.g { display: none; }
+.gm, .split .hn { display: none; color: #777; font-size: 10.5px; font-style: italic;
+    padding: 0 6px 0 14px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+body.lesson .gm { display: block; }
+body.lesson .split .hn { display: block; }
+.split .hn.none { visibility: hidden; }
 body.lesson .l.dd { text-indent: -4ch; }
 body.lesson.wrap .l.dd { text-indent: calc(-4px - 4ch); }
 .mark-lesson, body.all .lesson-l, .split .right .lesson-s { background: #fff0c2;
@@ -170,6 +175,15 @@ SCRIPT = r"""
         frag.appendChild(note);
       }
       rows[row].forEach(function (r) {
+        if (r[6]) {                              /* lesson only: lines hidden before this row */
+          r[6].forEach(function (n, k) {
+            var note = document.createElement('div');
+            note.className = 'hn ' + (k ? 'right' : 'left') + (n ? '' : ' none');
+            note.textContent = '\u22ef ' + n + ' line' + (n === 1 ? '' : 's') + ' of glue hidden';
+            frag.appendChild(note);
+          });
+        }
+        if (r[0] === null && r[1] === null) { return; }
         frag.appendChild(side(L, r[0], r[2], r[4], 'left'));
         frag.appendChild(side(R, r[1], r[3], r[5], 'right'));
       });

@@ -254,7 +254,7 @@ class Report:
 
 def diverged_message(epoch, loss, lr):
     what = ("is no longer a finite number" if loss is None else
-            f"is {loss:.4g}, far above the {math.log(2):.2f} of not learning at all")
+            f"is {loss:.4g}, far above {math.log(2):.2f}, the loss of outputs that all stay at 0.5")
     return (f"training diverged in epoch {epoch}: the loss {what}. "
             f"Try a smaller learning rate than --lr {lr:g}.")
 

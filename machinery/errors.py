@@ -10,4 +10,4 @@ class DataError(UserError):
 
 
 class Diverged(UserError):
-    """The loss became NaN or infinite, or far worse than not learning at all."""
+    """The loss became NaN or infinite, or far worse than outputs that all stay at 0.5."""

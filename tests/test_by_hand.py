@@ -97,27 +97,41 @@ def test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown():
                 assert abs(float(written) - v) <= 0.5 * 10 ** -decimals + 1e-12, (B, key, written, v)
 
 
-def test_every_number_in_the_worked_lines_is_one_of_the_steps():
-    """The pen-and-paper lines quote inputs and entries of the step; each result is one too."""
+def arithmetic(expression):
+    r"""A worked line's expression as Python: (a)(b) is a product, \tanh, \sigma and e^{...}."""
+    python = expression.replace(r"\tanh", "np.tanh").replace(r"\sigma", "sigma")
+    python = re.sub(r"e\^\{([^}]*)\}", r"np.exp(\1)", python).replace(")(", ")*(")
+    return eval(python.replace("^2", "**2"), {"np": np, "sigma": lambda z: 1 / (1 + np.exp(-z))})
+
+
+def test_every_worked_line_is_right_from_the_numbers_it_shows():
+    """Each pen-and-paper line: every expression in its chain equals its result, to the digits
+    shown; its operands are inputs or entries of the step; a result that rounding moved names the
+    matrix's value, which is level 4's."""
     source = text()
     start, batches, lr = page_inputs(source)
-    known = {0.0, 1.0, 2.0, lr} | {2.0 * B for B in batches}      # 2B: the numbers L averages
-    for array in list(start.values()) + [a for xy in batches.values() for a in xy]:
-        known.update(np.ravel(array).tolist())
-    decimal_values = set()
+    entries = set()
     for x, y in batches.values():
         for value in recomputed(start, x, y, lr).values():
-            decimal_values.update(f"{v:.4f}" for v in np.ravel(value))
-            decimal_values.update(f"{-v:.4f}" for v in np.ravel(value))
+            entries.update(f"{v:.4f}" for v in np.ravel(value))
+            entries.update(f"{-v:.4f}" for v in np.ravel(value))
+    inputs = {float(v) for a in list(start.values()) + [a for xy in batches.values() for a in xy]
+              for v in np.ravel(a)} | {0.0, 1.0} | {2.0 * B for B in batches}
     worked = [line for line in source.splitlines() if line.startswith("- $(")]
-    assert len(worked) >= 10
+    assert len(worked) >= 14
     for line in worked:
-        for written in NUMBER.findall(re.sub(r"_\{\d+\}", "", line)):
-            if "." in written and len(written.split(".")[1]) == 4:
-                assert written in decimal_values or written.replace("-", "") == "0.0000", \
-                    (written, line)
-            else:
-                assert float(written) in known, (written, line)
+        for chain in re.findall(r"\$([^$]*)\$", line):
+            parts = chain.split(" = ")[1:]             # the symbol, then expressions, the result
+            if len(parts) < 2:
+                continue
+            result = float(parts[-1])
+            for expression in parts[:-1]:
+                assert abs(arithmetic(expression) - result) <= 0.5e-4 + 1e-12, (expression, line)
+            for written in NUMBER.findall(re.sub(r"e\^\{[^}]*\}", "", " ".join(parts[:-1]))):
+                assert written in entries or float(written) in inputs, (written, line)
+        moved = re.search(r"from the unrounded numbers: (-?\d\.\d{4})", line)
+        if moved:
+            assert moved.group(1) in entries, line
 
 
 def test_the_readme_points_to_the_page_before_the_derivation():
@@ -126,12 +140,23 @@ def test_the_readme_points_to_the_page_before_the_derivation():
     assert 0 < link < readme.find("**Backward pass, one entry at a time.**")
 
 
-@pytest.mark.parametrize("change", ["0.5596", "0.7743"])
-def test_a_wrong_number_is_caught(tmp_path, monkeypatch, change):
+@pytest.mark.parametrize("change,check", [
+    ("= \\begin{bmatrix} 0.4826 & 0.5596", "quantities"),     # a matrix entry
+    ("0.7743$$", "quantities"),                                # the loss
+    ("= -0.1067$", "worked"),                                   # a worked line's result
+    ("(0.1281)(0.5)", "worked"),                                # a worked line's operand
+])
+def test_a_wrong_number_is_caught(tmp_path, monkeypatch, change, check):
     """The checks can fail: one digit changed on a copy of the page."""
-    source = text().replace(change, change[:-1] + str((int(change[-1]) + 3) % 10), 1)
+    source = text()
+    assert change in source
+    digit = re.search(r"\d(?=\D*$)", change)
+    changed = change[:digit.start()] + str((int(digit.group()) + 3) % 10) + change[digit.end():]
     copy_path = tmp_path / "by_hand.md"
-    copy_path.write_text(source)
+    copy_path.write_text(source.replace(change, changed, 1))
     monkeypatch.setattr(sys.modules[__name__], "PAGE", str(copy_path))
     with pytest.raises(AssertionError):
-        test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown()
+        if check == "quantities":
+            test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown()
+        else:
+            test_every_worked_line_is_right_from_the_numbers_it_shows()

@@ -219,33 +219,58 @@ def test_browser_mathml_has_size(browser):
     assert all(w > 20 and h > 8 for w, h in sizes), sizes
 
 
-def expected_rows(left, right):
-    """The rows of a split view as difflib.ndiff pairs two lists of lines, read independently of
-    the page's generator: a "-" line and a "+" line, each with its "?" guide, are one changed row;
-    every other "-" or "+" line faces blank space."""
+def view_lines(name, row, lesson):
+    """A section's lines as the page's view shows them (the lesson view moves a few left)."""
+    import level_text
+    text = level_text.split_sections(open(os.path.join(ROOT, name), encoding="utf-8").read(),
+                                     name)[row]
+    lines = text.split("\n") if text.strip() else []
+    return [line for _, line in level_text.lesson(lines)] if lesson else lines
+
+
+def test_the_pairing_is_difflibs_matching_of_the_code():
+    """Lines whose code is equal (difflib.SequenceMatcher on level_diff.key) face each other;
+    every line of both sides appears once, in order; the lines that carry the lesson face the
+    lines they replaced."""
     import difflib
-    out, lines = [], list(difflib.ndiff(left, right))
-    k = 0
-    while k < len(lines):
-        tag = lines[k][:2]
-        nxt = lines[k + 1][:2] if k + 1 < len(lines) else ""
-        if tag == "  ":
-            out.append((lines[k][2:], lines[k][2:]))
-        elif tag == "- ":
-            guide = nxt == "? "
-            after = lines[k + 1 + guide][:2] if k + 1 + guide < len(lines) else ""
-            guide2 = k + 2 + guide < len(lines) and lines[k + 2 + guide][:2] == "? "
-            if after == "+ " and (guide or guide2):
-                out.append((lines[k][2:], lines[k + 1 + guide][2:]))
-                k += 2 + guide + guide2
-                continue
-            out.append((lines[k][2:], None))
-            k += guide
-        elif tag == "+ ":
-            out.append((None, lines[k][2:]))
-            k += nxt == "? "
-        k += 1
-    return out
+    import level_diff
+    for a, b in [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4), (2, 4)]:
+        for row in sbs.ROWS:
+            for lesson in (False, True):
+                left = view_lines(sbs.LEVELS[a][0], row, lesson)
+                right = view_lines(sbs.LEVELS[b][0], row, lesson)
+                rows = level_diff.align(left, right)
+                assert [l for l, *_ in rows if l is not None] == list(range(len(left)))
+                assert [r for _, r, *_ in rows if r is not None] == list(range(len(right)))
+                pairs = {(l, r) for l, r, *_ in rows}
+                matcher = difflib.SequenceMatcher(None, [level_diff.key(x) for x in left],
+                                                  [level_diff.key(x) for x in right],
+                                                  autojunk=False)
+                for op, i1, i2, j1, j2 in matcher.get_opcodes():
+                    if op == "equal":
+                        assert all((i, j) in pairs for i, j in zip(range(i1, i2), range(j1, j2)))
+
+
+@pytest.mark.parametrize("a,b,row,left_line,right_line,mark", [
+    (1, 2, "4. Training step", "loss.backward()                            # dL/dW1",
+     "loss.backward()", ""),                          # only the comment differs: unmarked
+    (3, 4, "4. Training step", "loss.backward()", "grads = gradients(x, y, params, h, a)", "lesson"),
+    (3, 4, "4. Training step", "x, y = Tensor(x_train[batch])", "x, y = x_train[batch]", "respelled"),
+    (2, 4, "3. Loss", "softplus = torch.logaddexp(torch.zeros_like(z2), z2)",
+     "softplus = np.logaddexp(0, z2)", "respelled"),
+    (1, 2, "4. Training step", "optimizer.step()", "p -= lr * p.grad", "lesson"),
+])
+def test_a_replaced_line_faces_what_replaced_it(a, b, row, left_line, right_line, mark):
+    import level_diff
+    import level_text
+    left = view_lines(sbs.LEVELS[a][0], row, False)
+    right = view_lines(sbs.LEVELS[b][0], row, False)
+    rows = level_diff.align(left, right)
+    _, marks = level_diff.kinds(left, right, rows, level_text.glue(right))
+    found = [(l, r) for l, r, *_ in rows if l is not None and r is not None
+             and left[l].strip().startswith(left_line) and right[r].strip().startswith(right_line)]
+    assert len(found) == 1, (left_line, right_line)
+    assert marks[found[0][1]] == mark
 
 
 def split_rows(driver):
@@ -260,35 +285,28 @@ def split_rows(driver):
           return rows; });""")
 
 
-def section_lines(name, row, lesson):
-    import level_text
-    text = level_text.split_sections(open(os.path.join(ROOT, name), encoding="utf-8").read(),
-                                     name)[row]
-    lines = text.split("\n") if text.strip() else []
-    return [line for _, line in level_text.lesson(lines)] if lesson else lines
-
-
 @pytest.mark.parametrize("view,lesson", [("1-4", False), ("3-3b", False), ("2-4", True)])
-def test_browser_the_split_view_pairs_lines_as_difflib_does(browser, view, lesson):
-    names = {v: (name, col) for col, (name, _, _, v) in enumerate(sbs.LEVELS)}
+def test_browser_the_split_view_shows_the_alignment_line_for_line(browser, view, lesson):
+    """The page's rows are level_diff.align()'s, every line of both files once and in order, each
+    shown as in the file."""
+    import level_diff
+    names = {v: name for name, _, _, v in sbs.LEVELS}
     a, b = view.split("-")
     try:
         browser.get("file://" + PAGE + "#view=" + view + ("&lesson" if lesson else ""))
         rows = split_rows(browser)
         assert len(rows) == len(sbs.ROWS)
         for row, shown in zip(sbs.ROWS, rows):
-            left = section_lines(names[a][0], row, lesson)
-            right = section_lines(names[b][0], row, lesson)
-            full = (section_lines(names[a][0], row, False), section_lines(names[b][0], row, False))
-            # the page shows each line as in the file; lesson-only moves some left by a step
-            expected = [(l if l is None else next(f for f in full[0] if f.strip() == l.strip()
-                                                   and f.endswith(l)),
-                         r if r is None else next(f for f in full[1] if f.strip() == r.strip()
-                                                  and f.endswith(r)))
-                        for l, r in expected_rows(left, right)]
+            left, right = view_lines(names[a], row, lesson), view_lines(names[b], row, lesson)
+            full = (view_lines(names[a], row, False), view_lines(names[b], row, False))
+
+            def as_in_file(line, lines):       # the lesson view shows the file's own line
+                return None if line is None else next(f for f in lines if f.endswith(line)
+                                                      and f.strip() == line.strip())
+            expected = [(as_in_file(left[l] if l is not None else None, full[0]),
+                         as_in_file(right[r] if r is not None else None, full[1]))
+                        for l, r, *_ in level_diff.align(left, right)]
             assert [tuple(r) for r in shown] == expected, row
-            # every line of both files exactly once, in order
-            assert [l for l, _ in shown if l is not None] == [l for l, _ in expected if l is not None]
             assert len([l for l, _ in shown if l is not None]) == len(left)
             assert len([r for _, r in shown if r is not None]) == len(right)
     finally:
@@ -300,7 +318,7 @@ def test_browser_a_changed_line_marks_its_changed_characters(browser):
         browser.get("file://" + PAGE + "#view=3b-4")
         changed = js(browser, """return Array.from(document.querySelectorAll('.split .right .l'))
             .map(l => Array.from(l.querySelectorAll('.ch')).map(e => e.textContent).join(''));""")
-        assert "h, " in changed                         # z2, a = forward -> h, z2, a = forward
+        assert "h," in changed                          # z2, a = forward -> h, z2, a = forward
         left_blank_right_lesson = js(browser, """return Array.from(document.querySelectorAll(
             '.split .right .lesson-s')).filter(e => e.textContent.includes('dz2 = (a - y) / n'))
             .map(e => e.parentElement.previousElementSibling.classList.contains('blank'));""")
