@@ -104,7 +104,6 @@ def train_step(params, x, y, lr):
     loss.backward()
     # Update weights
     with torch.no_grad():                      # the update is not part of the model: no record
-        # (without it, PyTorch refuses to change a leaf that requires grad in place)
         for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch

@@ -10,8 +10,7 @@ What it makes you write: the initial draw of the weights, the forward pass, the 
 the backward pass (the chain rule, derived by hand in `gradients()`),
 the SGD update, and the batching and shuffling of the data.
 
-Compared with level 3½, what is gone: the engine (PyTorch's autograd at level 3). `loss.backward()`
-becomes `gradients()`.
+Compared with level 3½, what is gone: the engine. `loss.backward()` becomes `gradients()`.
 The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
