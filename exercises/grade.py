@@ -28,6 +28,7 @@ import concurrent.futures
 import csv
 import io
 import os
+import re
 import sys
 import time
 
@@ -35,14 +36,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)                   # the level files live one folder up
 
-from exercises.checks import EXERCISES  # noqa: E402
+from exercises.checks import EXERCISES, answers  # noqa: E402
 from exercises.checks.core import shown  # noqa: E402
 from exercises.grading import Worker, find_exercises  # noqa: E402
 from machinery import atomic  # noqa: E402
 from machinery.errors import UserError  # noqa: E402
 
 PROG = "python -m exercises.grade"
-COLUMNS = ["student", "exercise", "passed", "total", "status", "first failure", "answers"]
+COLUMNS = ["student", "exercise", "passed", "total", "status", "first failure", "answers", "note",
+           "seed"]
+# Imports that would hand a student's function the checker's own results (the exact gradients
+# and steps) or the solutions: the grade then says nothing about the student's code.
+BORROWED = re.compile(r"^\s*(?:from|import)\s+exercises\.(?:checks|solutions)\b", re.M)
+MEMORY_PER_JOB = 1.5e9      # bytes: a student's worker and Keras process peak near 1.3 GB
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,8 +58,8 @@ def grade_student(name, path, numbers, seed, timeout, running):
     """The rows of one student: one per exercise, or one saying why there are none."""
     folder, problem = find_exercises(path)
     if problem:
-        return [dict(student=name, exercise="", passed="", total="", status=problem,
-                     **{"first failure": "", "answers": ""})]
+        return [dict(student=name, exercise="", passed="", total="", status=problem, note="",
+                     seed=seed, **{"first failure": "", "answers": ""})]
     results, todo, totals = {}, list(numbers), {}
     while todo:
         worker = Worker(folder, seed, todo, timeout)
@@ -73,12 +79,24 @@ def grade_student(name, path, numbers, seed, timeout, running):
     rows = []
     for n in numbers:
         r = results[n]
-        answers = r.get("answers")
+        answered, asked, _ = answers.status(folder, n)     # counted here: a stopped check too
         rows.append(dict(student=name, exercise=n, passed=r["passed"], total=totals.get(n, ""),
-                         status=r["status"], **{"first failure": r.get("first", ""),
-                                                "answers": f"{answers[0]}/{answers[1]}"
-                                                if answers else ""}))
+                         status=r["status"], seed=seed, note=borrowed(folder, n),
+                         **{"first failure": r.get("first", ""),
+                            "answers": f"{answered}/{asked}" if asked else ""}))
     return rows
+
+
+def borrowed(folder, number):
+    """A note when exercise_N.py imports the checker's references or the solutions."""
+    try:
+        with open(os.path.join(folder, f"exercise_{number}.py"), encoding="utf-8",
+                  errors="replace") as f:
+            found = BORROWED.search(f.read())
+    except OSError:
+        return ""
+    return (f"imports {found.group(0).split()[-1]}: its results may be the checker's own; read "
+            f"the file" if found else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,10 +191,52 @@ def make_parser():
     p.add_argument("--seed", type=int, default=None,
                    help="the seed of the check batches, the same for every student (default: "
                         "a new one, printed)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="students checked at once, each with up to two processes (default: "
-                        "the number of CPUs, %(default)s here)")
+    p.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
+                   help="students checked at once, each with up to two processes and about "
+                        "1.5 GB of memory (default: the number of CPUs, fewer if the memory "
+                        "holds fewer: %(default)s here)")
+    p.add_argument("--answers", metavar="PATH.md",
+                   help="also write every student's written answers into one Markdown file, "
+                        "question by question, for reading (not graded; an existing file is "
+                        "replaced only with --overwrite)")
     return p
+
+
+def default_jobs():
+    """The CPUs, but no more students at once than the memory holds."""
+    cpus = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return cpus
+    return max(1, min(cpus, int(memory // MEMORY_PER_JOB)))
+
+
+def write_answers(path, students, numbers):
+    """Every student's written answers, exercise by exercise and question by question."""
+    lines = ["# Written answers", "", "Collected by `python -m exercises.grade --answers`; not "
+             "graded. Each answer as the student wrote it, under the student's name.", ""]
+    found = {}
+    for name, student_path in students:
+        folder, problem = find_exercises(student_path)
+        for n in numbers:
+            try:
+                with open(answers.file_of(folder, n), encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except (OSError, TypeError):
+                continue
+            marks = list(answers.QUESTION.finditer(text))
+            for i, m in enumerate(marks):
+                end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+                body = answers.COMMENT.sub("", text[m.end():end]).replace(answers.PLACEHOLDER, "")
+                entry = found.setdefault((n, int(m.group(1))), [m.group(2), []])
+                entry[1].append((name, body.strip() or "*(empty)*"))
+    for (n, k), (question, given) in sorted(found.items()):
+        lines += [f"## Exercise {n}, question {k}: {question}", ""]
+        for name, body in given:
+            lines += [f"**{name}**", "", body, ""]
+    with atomic.replace(path) as f:
+        f.write("\n".join(lines).encode("utf-8"))
 
 
 def main(argv=None):
@@ -194,6 +254,11 @@ def main(argv=None):
     if os.path.exists(csv_path) and not args.overwrite:
         p.error(f"{args.csv} already exists: give another --csv PATH, or --overwrite to replace "
                 f"it")
+    if args.answers and os.path.exists(args.answers) and not args.overwrite:
+        p.error(f"{args.answers} already exists: give another --answers PATH, or --overwrite to "
+                f"replace it")
+    if args.answers and not os.path.isdir(os.path.dirname(os.path.abspath(args.answers))):
+        p.error(f"--answers {args.answers}: its folder does not exist")
     try:
         students = students_of(args.submissions)
     except OSError as e:
@@ -224,10 +289,13 @@ def main(argv=None):
     print(f"\n{summary(table, args.exercises)}\n")
     try:
         write_csv(csv_path, table)
+        if args.answers:
+            write_answers(args.answers, students, args.exercises)
     except UserError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
-    print(f"Wrote {args.csv}: {len(table)} rows, in {time.monotonic() - started:.0f} s.")
+    print(f"Wrote {args.csv}: {len(table)} rows, in {time.monotonic() - started:.0f} s."
+          + (f" Wrote the written answers to {args.answers}." if args.answers else ""))
     return 0
 
 

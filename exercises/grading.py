@@ -40,6 +40,9 @@ def find_exercises(path):
             found.append(folder)
     if len(found) == 1:
         return found[0], None
+    starters = [f for f in found if f.replace(os.sep, "/").endswith("exercises/starters")]
+    if len(starters) == 1:                     # a hand-out copy with a backup beside it
+        return starters[0], None
     if found:
         return None, (f"{len(found)} folders of exercise files in it: "
                       f"{', '.join(os.path.relpath(f, path) for f in found[:3])}")
@@ -63,7 +66,7 @@ class Worker:
                                         start_new_session=os.name == "posix")
         lines = queue.Queue()
         threading.Thread(target=self.read, args=(lines,), daemon=True).start()
-        results, current, passed = {}, None, 0
+        results, current, passed, label = {}, None, 0, ""
         deadline = time.monotonic() + STARTUP
         try:
             while True:
@@ -74,7 +77,8 @@ class Worker:
                         results[current] = dict(
                             status="timed out", passed=passed,
                             first=f"stopped after {self.timeout:g} s without finishing (an "
-                                  f"endless loop?), after {passed} passed check(s)")
+                                  f"endless loop?) in the check \"{label}\", after {passed} "
+                                  f"passed check(s)")
                     self.stopped = True
                     break
                 if line is None:
@@ -85,6 +89,9 @@ class Worker:
                     self.totals = {int(k): v for k, v in event["totals"].items()}
                 elif "start" in event:
                     current, passed, deadline = event["start"], 0, now + self.timeout
+                    label = "loading the file"
+                elif "checking" in event:
+                    label = event["label"]
                 elif "check" in event:
                     passed += bool(event["passed"])
                 elif "hold" in event:

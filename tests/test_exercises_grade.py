@@ -54,24 +54,30 @@ def graded(tmp_path_factory):
     student(folder, "dee", **{"exercise_8.py": UNWEIGHTED})
     student(folder, "eve", [4], **{"exercise_4.py": ("def same_steps_lr(lr):\n",
                                                 "def same_steps_lr(lr):\n    while True:\n"
-                                                "        pass\n")})
+                                                "        pass\n"),
+                                   "answers_4.md": ("_(your answer)_", "Ten times larger.")})
+    # a student whose file borrows the checker's own references
+    student(folder, "fay", [4], **{"exercise_4.py": ("import torch", "import torch\n"
+                                                "from exercises.checks import exact  # noqa")})
     (folder / "notes.txt").write_text("not a student")
     table = folder.parent / "grades.csv"
+    answers = folder.parent / "answers.md"
     done = grade(folder, "--exercises", "4,8", "--timeout", TIMEOUT, "--csv", table,
-                 "--seed", 3, "--jobs", 2)
+                 "--seed", 3, "--jobs", 2, "--answers", answers)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     with open(table, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return done.stdout, {(r["student"], r["exercise"]): r for r in rows}, rows
+    return done.stdout, {(r["student"], r["exercise"]): r for r in rows}, rows, answers
 
 
 def test_grade_writes_a_row_for_each_student_and_exercise(graded):
-    out, rows, listed = graded
+    out, rows, listed, _ = graded
     assert list(listed[0]) == ["student", "exercise", "passed", "total", "status",
-                               "first failure", "answers"]
+                               "first failure", "answers", "note", "seed"]
     assert [(r["student"], r["exercise"]) for r in listed] == [
         ("ada", "4"), ("ada", "8"), ("ben", "4"), ("ben", "8"), ("cy", ""), ("dee", "4"),
-        ("dee", "8"), ("eve", "4"), ("eve", "8"), ("notes.txt", "")]
+        ("dee", "8"), ("eve", "4"), ("eve", "8"), ("fay", "4"), ("fay", "8"), ("notes.txt", "")]
+    assert {r["seed"] for r in listed} == {"3"}
     for r in (rows["ada", "4"], rows["ada", "8"], rows["dee", "4"]):
         assert r["status"] == "all passed" and r["passed"] == r["total"] != "0", r
         assert r["first failure"] == "" and r["answers"] in ("0/2", "0/3"), r
@@ -100,7 +106,34 @@ def test_grade_stops_an_endless_loop_and_goes_on(graded):
     r = graded[1]["eve", "4"]
     assert r["status"] == "timed out" and r["passed"] == "2", r        # the first two checks
     assert f"stopped after {TIMEOUT} s" in r["first failure"]
+    assert 'in the check "same_steps_lr' in r["first failure"]          # the one that hung
+    assert r["answers"] == "2/2"                                         # counted all the same
     assert graded[1]["eve", "8"]["status"] == "did not load"            # not there: checked
+
+
+def test_grade_notes_a_file_that_borrows_the_checkers_results(graded):
+    assert graded[1]["fay", "4"]["status"] == "all passed"
+    assert "imports exercises.checks" in graded[1]["fay", "4"]["note"]
+    assert graded[1]["ada", "4"]["note"] == ""
+
+
+def test_grade_collects_the_written_answers_question_by_question(graded):
+    text = graded[3].read_text()
+    assert "## Exercise 4, question 1:" in text and "## Exercise 8, question 1:" in text
+    question = text.split("## Exercise 4, question 1:")[1].split("## ")[0]
+    assert "**eve**\n\nTen times larger." in question and "**ada**\n\n*(empty)*" in question
+
+
+def test_a_backup_beside_the_starters_does_not_hide_a_student(tmp_path):
+    from exercises.grading import find_exercises
+    for folder in ("copy/exercises/starters", "copy/backup"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "exercise_1.py").write_text("")
+    assert find_exercises(str(tmp_path)) == (str(tmp_path / "copy/exercises/starters"), None)
+    (tmp_path / "copy/backup2").mkdir()
+    (tmp_path / "copy/backup2/exercise_1.py").write_text("")
+    shutil.rmtree(tmp_path / "copy/exercises")
+    assert find_exercises(str(tmp_path))[1].startswith("2 folders of exercise files")
 
 
 def test_grade_prints_the_class_as_a_table(graded):

@@ -147,6 +147,7 @@ class Exercise:
         self.keras_jobs = None     # the grader's: {number: (process, folder)}, started already
         self.on_hold = None        # the grader's: on_hold(True) while Keras loads, then False
         self.on_result = None      # the grader's: on_result(passed) after each check
+        self.on_start = None       # the grader's: on_start(label) as each check begins
 
     # The file ----------------------------------------------------------------------------
     def load(self, import_it=True):
@@ -199,6 +200,8 @@ class Exercise:
         """Run one check: body() returns what passed (words), or raises Failure(why). When some
         of the functions it `needs` are not written yet, it fails saying so, without running."""
         self.notes, self.used = [], set()
+        if self.on_start:
+            self.on_start(label)
         unwritten = [name for name in needs if name in self.unwritten]
         try:
             if unwritten:
@@ -309,12 +312,14 @@ def copy(params):
 # ---------------------------------------------------------------------------------------------
 # One exercise, checked
 # ---------------------------------------------------------------------------------------------
-def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None, on_result=None):
+def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None, on_result=None,
+                 on_start=None):
     """Check exercise `number` of the folder, printing a line per check; returns the Exercise,
-    with its counts. keras_jobs, on_hold and on_result: the grader's (see Exercise)."""
+    with its counts. keras_jobs, on_hold, on_result and on_start (called with each check's label
+    as it begins): the grader's (see Exercise)."""
     checks = importlib.import_module(module_name(number))
     ex = Exercise(number, folder, seed, checks)
-    ex.keras_jobs, ex.on_hold, ex.on_result = keras_jobs, on_hold, on_result
+    ex.keras_jobs, ex.on_hold, ex.on_result, ex.on_start = keras_jobs, on_hold, on_result, on_start
     print(f"Exercise {number}: {checks.TITLE} ({shown(ex.path)})")
     imports = getattr(checks, "IMPORT", True)  # False: the file imports Keras (its process only)
     loaded = ex.load(import_it=imports)

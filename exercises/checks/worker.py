@@ -110,7 +110,8 @@ def grade(folder, seed, numbers, events):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 ex = quietly(run_exercise, number, folder, seed, jobs,
                              lambda hold: events(hold=hold),
-                             lambda passed: events(check=number, passed=passed))
+                             lambda passed: events(check=number, passed=passed),
+                             lambda label: events(checking=number, label=label))
             answered, total, _ = ex.answers
             events(done=number, passed=ex.passed, failed=ex.failed, loaded=ex.loaded,
                    first=first_failure(ex), answers=[answered, total] if total else None)
