@@ -61,12 +61,13 @@ def build_model(hidden, dtype):
         s0 = common.glorot_s0(layer.in_features, layer.out_features)
         nn.init.trunc_normal_(layer.weight, std=s0, a=-2 * s0, b=2 * s0)   # N(0, s0^2), cut at 2 s0
         nn.init.zeros_(layer.bias)             # nn.Linear's default bias is random, too
-    return model
+    return model                               # (weight and bias are made with requires_grad=True)
 
 
 def forward(x, model):
     """Forward: x (B x 784) to a (B x 10), with z2 (for the loss)."""
     z2 = model(x)                              # z2 = h W2 + b2, h = tanh(x W1 + b1)     (B x 10)
+    # (model(x) runs the three layers in order: nn.Sequential's own forward)
     a = torch.sigmoid(z2)                      # a = sigmoid(z2) = 1 / (1 + e^-z2)       (B x 10)
     return z2, a
 
@@ -94,7 +95,7 @@ def train_step(model, optimizer, x, y):
     # Forward pass
     z2, a = forward(x, model)
     loss = loss_fn(z2, y)
-    # Backward pass: autograd fills p.grad = dL/dp for every parameter p
+    # Backward pass: autograd adds dL/dp into p.grad, for every parameter p
     loss.backward()                            # dL/dW1 is model[0].weight.grad, transposed
     # Update weights
     optimizer.step()                           # theta <- theta - lr * dL/dtheta  (in place)

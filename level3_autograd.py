@@ -47,7 +47,7 @@ def load_data(data_dir, limit, dtype):
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
-    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # as at level 4
+    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # float64, as at level 4
     # Truncated: while any entry lies outside [-2, 2], draw those again (`outside := ...`
     # names the mask of them and tests it in one expression).
     while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():
@@ -100,7 +100,7 @@ def train_step(params, x, y, lr):
     # Forward pass
     z2, a = forward(x, params)
     loss = loss_fn(z2, y)
-    # Backward pass: autograd fills p.grad = dL/dp for every parameter p
+    # Backward pass: autograd adds dL/dp into p.grad, for every parameter p
     loss.backward()
     # Update weights
     with torch.no_grad():                      # the update is not part of the model: no record

@@ -194,7 +194,7 @@ def train_step(params, x, y, lr):
     # Forward pass
     z2, a = forward(x, params)
     loss = loss_fn(z2, y)
-    # Backward pass: the engine fills p.grad = dL/dp for every tensor p that requires grad
+    # Backward pass: the engine adds dL/dp into p.grad, for every tensor p that requires grad
     loss.backward()
     # Update weights: on p.data, the numbers, so that the update is not recorded
     for p in params.values():

@@ -3,10 +3,12 @@
 align() pairs the lines with Python's difflib: difflib.SequenceMatcher matches the two sections'
 lines by their code (key(): comments, spacing and the RESPELLINGS set aside; a line that is only a
 comment keeps its words), and equal keys face each other. Within each block of lines that differ,
-the closest pair (difflib's ratio, if above 0.6) faces each other and splits the block, and the lines left over pair in order, as a split diff shows a
-block that was replaced; a line with no partner faces blank space. The changed characters of a
-pair matched by its code or its closeness are found word by word (difflib again, on words and
-symbols); lines paired only by their order are unlike, and marked as whole lines.
+the first two lines that assign the same name (z2 = ...) face each other and split the block;
+failing that, the closest pair (difflib's ratio, if above 0.6) does; what is left pairs in order
+only where n lines were replaced by n others, a rewrite line for line, and otherwise each line
+faces blank space. The changed characters of a pair matched by its code, its name or its
+closeness are found word by word (difflib again, on words and symbols); lines paired only by
+their order are unlike, and marked as whole lines.
 
 kinds() says what a changed line of the right-hand level is:
   * "" (unmarked): the same code, only its comment or its spacing differs;
@@ -32,6 +34,7 @@ RESPELLINGS = [
      "Tensor(...) around data: the engine's wrapper"),
     (re.compile(r"\bzeros_like\(\w+\)"), "0", "zeros_like(z2) for the number 0"),
     (re.compile(r"\.astype\("), ".to(", ".astype(dtype), NumPy's .to(dtype)"),
+    (re.compile(r"\.long\(\)"), "", ".long(): torch's integer indices, which NumPy does not need"),
 ]
 
 
@@ -74,6 +77,15 @@ TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 CLOSE = 0.6                                    # difflib's ratio above which two lines are a pair
 
 
+ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w, ]*?)\s*(?:[-+*/@]?=)(?!=)")
+
+
+def assigned(line):
+    """The name(s) a line assigns ("z2" of "z2 = h @ W2"), or None."""
+    m = ASSIGNED.match(code_part(line))
+    return " ".join(m.group(1).split()) if m else None
+
+
 def char_ranges(a, b):
     """The changed characters of two lines, found word by word: ([start, end) in a, in b)."""
     ta, tb = TOKEN.findall(a), TOKEN.findall(b)
@@ -103,17 +115,22 @@ def align(left, right):
                 [[i, None, [], []] for i in range(i1 + n, i2)] +
                 [[None, j, [], []] for j in range(j1 + n, j2)])
 
+    def unpaired(i1, i2, j1, j2):
+        return [[i, None, [], []] for i in range(i1, i2)] + [[None, j, [], []] for j in range(j1, j2)]
+
     def block(i1, i2, j1, j2):
-        best, where = CLOSE - 1e-9, None
-        for j in range(j1, j2):
+        where = next(((i, j) for i in range(i1, i2) for j in range(j1, j2)   # the same name set
+                      if assigned(left[i]) and assigned(left[i]) == assigned(right[j])), None)
+        best = CLOSE - 1e-9
+        for j in range(j1, j2) if where is None else ():
             for i in range(i1, i2):
                 if left[i].strip() and right[j].strip():
                     ratio = difflib.SequenceMatcher(None, left[i].strip(), right[j].strip(),
                                                     autojunk=False).ratio()
                     if ratio > best:
                         best, where = ratio, (i, j)
-        if where is None:
-            return in_order(i1, i2, j1, j2)
+        if where is None:                      # a block of n lines replaced by n others: in order
+            return in_order(i1, i2, j1, j2) if i2 - i1 == j2 - j1 else unpaired(i1, i2, j1, j2)
         i, j = where
         return block(i1, i, j1, j) + [pair(i, j)] + block(i + 1, i2, j + 1, j2)
 

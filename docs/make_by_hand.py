@@ -136,8 +136,8 @@ def worked_back(x, y, q, n):
         lines.append("- " + line(f"(\\partial L/\\partial h)_{{{i + 1}1}}",
                                  f"({num(dz2[i, 0])})({given(W2[0, 0])}) + "
                                  f"({num(dz2[i, 1])})({given(W2[0, 1])})", exact=dh[i, 0],
-                                 words=": row 1 of $W_2$, because $h_{%d1}$ feeds both outputs"
-                                 % (i + 1)) + ", and " +
+                                 words=": row 1 of $W_2$, the weights of hidden unit 1, because "
+                                 "$h_{%d1}$ feeds both outputs" % (i + 1)) + ", and " +
                      line(f"(\\partial L/\\partial z_1)_{{{i + 1}1}}",
                           f"({num(dh[i, 0])})(1 - ({num(h[i, 0])})^2)", exact=dz1[i, 0]) + ".")
     lines.append("- " + line("(\\partial L/\\partial W_1)_{31}", " + ".join(

@@ -415,7 +415,7 @@ def page(root, numbers):
         "aside - " + "; ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
         ". <span class=\"mark-glue\">Glue</span>: a line a learner may skip (dotted at the "
         "left; Lesson only hides it). A line whose code is the same and only its comment or "
-        "spacing differs is not marked. Two levels at a time, the left one marks in "
+        "spacing differs gets no mark at its edge, only its changed words. Two levels at a time, the left one marks in "
         "<span class=\"mark-gone\">red</span> what the right one removes or replaces by other "
         "code, and a line that faces a like line shows its <span class=\"mark-changed\">changed "
         "words</span>.</p>",

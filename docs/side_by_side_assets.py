@@ -24,7 +24,7 @@ details.hidden-list code { font-size: 0.95em; }
 .grid { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0 8px;
         padding: 0 12px 40px; }
 .colhead { position: sticky; top: 0; z-index: 2; background: #e8eef6; border-bottom: 2px solid #1d4f91;
-           padding: 6px 8px; font-weight: 600; }
+           padding: 6px 8px; font-weight: 600; box-shadow: 4px 0 0 #fafafa, -4px 0 0 #fafafa; }
 .colhead a { font-weight: normal; font-size: 0.85em; }
 .rowhead { grid-column: 1 / -1; margin-top: 18px; border-top: 1px solid #bbb; padding-top: 6px; }
 .rowhead h2 { font-size: 1.15em; margin: 0 0 4px; }

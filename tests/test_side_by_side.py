@@ -259,8 +259,11 @@ def test_the_pairing_is_difflibs_matching_of_the_code():
     (2, 4, "3. Loss", "softplus = torch.logaddexp(torch.zeros_like(z2), z2)",
      "softplus = np.logaddexp(0, z2)", "respelled"),
     (1, 2, "4. Training step", "optimizer.step()", "p -= lr * p.grad", "lesson"),
+    (1, 2, "2. Model", "z2 = model(x)", "z2 = h @ params", "lesson"),    # the same name set
 ])
 def test_a_replaced_line_faces_what_replaced_it(a, b, row, left_line, right_line, mark):
+    """Lines that replace each other face each other; unlike lines of blocks of unequal length
+    face blank space (level 1's Keras model against level 2's nn.Sequential)."""
     import level_diff
     import level_text
     left = view_lines(sbs.LEVELS[a][0], row, False)
@@ -454,3 +457,15 @@ def test_browser_readable_at_800_pixels(browser):
     finally:
         browser.set_window_size(1920, 1080)
         browser.get("file://" + PAGE)
+
+
+def test_unlike_blocks_of_unequal_length_are_not_paired_by_position():
+    """Level 1's Keras model against level 2's nn.Sequential: no line faces an unlike one."""
+    import level_diff
+    left = view_lines("level1_keras.py", "2. Model", False)
+    right = view_lines("level2_pytorch.py", "2. Model", False)
+    pairs = [(left[l].strip(), right[r].strip()) for l, r, *_ in level_diff.align(left, right)
+             if l is not None and r is not None]
+    for a, b in pairs:
+        assert not (a.startswith("return keras.Sequential") and b.startswith("nn.Tanh")), pairs
+        assert not (a.startswith("keras.layers.Dense") and b.startswith(").to(dtype)")), pairs
