@@ -89,8 +89,7 @@ def run_script(script, *args, home, timeout=600, env=None):
 
 # The slowest tests first, so that the workers (pytest-xdist) finish together rather than one
 # waiting on a long test picked up last.
-SLOW_FIRST = ["test_grade_writes_a_row", "test_lockstep_on_real_mnist", "test_bench",
-              "test_real_mnist", "test_lockstep",
+SLOW_FIRST = ["test_lockstep_on_real_mnist", "test_bench", "test_real_mnist", "test_lockstep",
               "test_saturated", "test_compare_", "test_level_trains", "test_loaders",
               "test_one_step.py", "test_xla_gives", "test_compiled_forward",
               "test_notebook_runs", "test_another_activation", "test_ctrl_c", "test_exercise_solution_passes_its_check[5]",

@@ -1,5 +1,6 @@
 """python -m exercises.grade: a class of mixed submissions gives the right row for each student,
-and a CSV that parses; a bad command line, or a CSV file that exists, changes nothing.
+and a CSV that parses (the class run: tests/grade_class.py, which CI runs after the suite); a bad
+command line, or a CSV file that exists, changes nothing; a backup copy does not hide a student.
 
 Two exercises only (4, cheap, and 8, the Keras one), so that the class takes seconds."""
 
@@ -45,9 +46,9 @@ def student(folder, name, numbers=(4, 8), **changes):
     return path
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("class")
+def grade_a_class(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
     student(folder, "ada")                                                   # right
     student(folder, "ben", [4], **{"exercise_4.py": "def loss_sum(z2, y)\n    return 0\n"})
     (folder / "cy").mkdir()                                                  # empty
@@ -59,8 +60,8 @@ def graded(tmp_path_factory):
                                                 "        pass\n"),
                                    "answers_4.md": ("_(your answer)_", "Ten times larger.")})
     (folder / "notes.txt").write_text("not a student")
-    table = folder.parent / "grades.csv"
-    answers = folder.parent / "answers.md"
+    table = tmp_path / "grades.csv"
+    answers = tmp_path / "answers.md"
     done = grade(folder, "--exercises", "4,8", "--timeout", TIMEOUT, "--csv", table,
                  "--seed", 3, "--jobs", 2, "--answers", answers)
     assert done.returncode == 0 and done.stderr == "", done.stderr
@@ -69,7 +70,7 @@ def graded(tmp_path_factory):
     return done.stdout, {(r["student"], r["exercise"]): r for r in rows}, rows, answers
 
 
-def test_grade_writes_a_row_for_each_student_and_exercise(graded):
+def check_writes_a_row_for_each_student_and_exercise(graded):
     out, rows, listed, _ = graded
     assert list(listed[0]) == ["student", "exercise", "passed", "total", "status",
                                "first failure", "answers", "note", "seed"]
@@ -83,25 +84,25 @@ def test_grade_writes_a_row_for_each_student_and_exercise(graded):
     assert "Traceback" not in out and "Wrote" in out
 
 
-def test_grade_reports_a_syntax_error_and_goes_on(graded):
+def check_reports_a_syntax_error_and_goes_on(graded):
     r = graded[1]["ben", "4"]
     assert r["status"] == "did not load" and r["passed"] == "0" and int(r["total"]) >= 3
     assert "exercise_4.py has a syntax error, line 1" in r["first failure"]
 
 
-def test_grade_reports_an_empty_folder_and_a_file(graded):
+def check_reports_an_empty_folder_and_a_file(graded):
     assert graded[1]["cy", ""]["status"] == "empty folder"
     assert graded[1]["notes.txt", ""]["status"] == "not a folder"
 
 
-def test_grade_fails_an_unweighted_loss_tracker_and_says_why(graded):
+def check_fails_an_unweighted_loss_tracker_and_says_why(graded):
     r = graded[1]["dee", "8"]
     assert r["status"] == "failed" and int(r["passed"]) == int(r["total"]) - 1, r
     assert "plain mean of the batches' losses" in r["first failure"]
     assert "sample_weight" in r["first failure"]
 
 
-def test_grade_stops_an_endless_loop_and_goes_on(graded):
+def check_stops_an_endless_loop_and_goes_on(graded):
     r = graded[1]["eve", "4"]
     assert r["status"] == "timed out" and r["passed"] == "2", r        # the first two checks
     assert f"stopped after {TIMEOUT} s" in r["first failure"]
@@ -110,13 +111,13 @@ def test_grade_stops_an_endless_loop_and_goes_on(graded):
     assert graded[1]["eve", "8"]["status"] == "did not load"            # not there: checked
 
 
-def test_grade_notes_a_file_that_borrows_the_checkers_results(graded):
+def check_notes_a_file_that_borrows_the_checkers_results(graded):
     assert graded[1]["dee", "4"]["status"] == "all passed"
     assert "imports exercises.checks" in graded[1]["dee", "4"]["note"]
     assert graded[1]["ada", "4"]["note"] == ""
 
 
-def test_grade_collects_the_written_answers_question_by_question(graded):
+def check_collects_the_written_answers_question_by_question(graded):
     text = graded[3].read_text()
     assert "## Exercise 4, question 1:" in text and "## Exercise 8, question 1:" in text
     question = text.split("## Exercise 4, question 1:")[1].split("## ")[0]
@@ -135,12 +136,26 @@ def test_a_backup_beside_the_starters_does_not_hide_a_student(tmp_path):
     assert find_exercises(str(tmp_path))[1].startswith("2 folders of exercise files")
 
 
-def test_grade_prints_the_class_as_a_table(graded):
+def check_prints_the_class_as_a_table(graded):
     out = graded[0]
     lines = {line.split()[0]: line for line in out.splitlines() if line[:1].isalpha()}
     assert lines["ada"].split()[1:] == ["3/3", "3/3", "6/6", "0/5"], lines["ada"]
     assert lines["ben"].split()[1] == "file" and lines["eve"].split()[1] == "time"
     assert "empty folder" in lines["cy"]
+
+
+def grade_and_check_a_mixed_class(tmp_path):
+    """One class, graded once (the grading is the expensive part, about 20 s of two processes
+    at once): each check reads it. tests/grade_class.py runs this, after the suite, in CI."""
+    graded = grade_a_class(tmp_path)
+    check_writes_a_row_for_each_student_and_exercise(graded)
+    check_reports_a_syntax_error_and_goes_on(graded)
+    check_reports_an_empty_folder_and_a_file(graded)
+    check_fails_an_unweighted_loss_tracker_and_says_why(graded)
+    check_stops_an_endless_loop_and_goes_on(graded)
+    check_notes_a_file_that_borrows_the_checkers_results(graded)
+    check_collects_the_written_answers_question_by_question(graded)
+    check_prints_the_class_as_a_table(graded)
 
 
 def test_grade_refuses_what_it_cannot_do_and_changes_nothing(tmp_path):
