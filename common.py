@@ -1,14 +1,18 @@
 """What the levels share and a learner reads: the hyperparameters, the Glorot constants, the
-parameter shapes, and the report line.
+parameter shapes, and the line each epoch prints.
 
 Nothing in here trains anything. The model, the loss, the gradients and the update live in the
-level scripts, written once per level, because writing them is what each level is about. This file
-holds only what must be *identical* across the levels for the comparison to be fair. Everything
-else the scripts need to behave well as programs (checking the flags, reading and fetching MNIST,
-parameter files, error messages) is in the folder machinery/, which you can skip.
+level files, written once per level, because writing them is what each level is about. This file
+holds only what must be *identical* across the levels for the comparison to be fair.
+
+Its last section hands a level run from the shell to the folder machinery/, which does all that
+is not the lesson (the flags and their checks, fetching MNIST, error messages, Ctrl-C, --json-out,
+parameter files): you can skip both.
 """
 
 import math
+import sys
+import time
 
 # ---------------------------------------------------------------------------------------------
 # Hyperparameters: the one place they are set. The README's table is checked against these.
@@ -53,7 +57,7 @@ def param_shapes(hidden):
 
 
 # ---------------------------------------------------------------------------------------------
-# The report line: one per epoch, the same at every level.
+# The line each epoch prints, the same at every level.
 # ---------------------------------------------------------------------------------------------
 def format_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc, seconds):
     """One epoch as one line. Accuracies are fractions, printed as percentages."""
@@ -61,3 +65,41 @@ def format_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc, seco
     return (f"epoch {epoch:>{width}}/{epochs}  train loss {train_loss:.4f}  "
             f"train acc {100 * train_acc:6.2f}%  test loss {test_loss:.4f}  "
             f"test acc {100 * test_acc:6.2f}%  {seconds:6.2f} s")
+
+
+_previous_line = time.perf_counter()
+
+
+def print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc):
+    """Print epoch `epoch` of `epochs` as one line, with the seconds since the previous line (the
+    first line: since this module was imported). Run from the shell, machinery/ prints this same
+    line instead, its first seconds counted from the start of training, keeps it for --json-out,
+    and stops a run whose loss diverges."""
+    global _previous_line
+    now = time.perf_counter()
+    print(format_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc,
+                       now - _previous_line), flush=True)
+    _previous_line = now
+
+
+# ---------------------------------------------------------------------------------------------
+# Run from the shell: handed to machinery/ (skip it)
+# ---------------------------------------------------------------------------------------------
+def run(main):
+    """A level's last line: main() with the shell's flags (machinery/shell.py). Where common.py
+    and a level were copied without machinery/, main() with the defaults above."""
+    if shell is None:
+        return main()
+    shell.run(main)
+
+
+# A level imports this module before its framework: run from the shell, machinery/ checks the
+# flags and answers Ctrl-C from here on, without waiting the seconds a framework takes to load.
+try:
+    from machinery import shell
+except ModuleNotFoundError as e:
+    if e.name != "machinery":
+        raise
+    shell = None
+else:
+    shell.start(sys.modules[__name__])

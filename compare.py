@@ -14,7 +14,7 @@ compared. With --dtype float64 the five levels then agree to rounding error (2.2
 shown in docs/design.md; the tests allow 1e-8).
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, as compare.py starts)
+import common  # first: it checks the flags and answers Ctrl-C as compare.py starts (machinery/)
 import json
 import os
 import shutil
@@ -25,7 +25,6 @@ import tempfile
 
 import numpy as np
 
-import common
 import level4_numpy
 from machinery import atomic, cli, flags, interrupt, mnist_files, params_files
 
@@ -218,7 +217,7 @@ def summarize(args, reports):
 
 
 def main(argv=None):
-    args = flags.parse("compare", __doc__, argv)
+    args = flags.parse("compare", __doc__, common, argv)
     if args.data_dir:
         mnist_files.read_dir(args.data_dir)    # a bad folder is reported once, here
     if args.device == "cuda" and set(args.levels) & set(TORCH_LEVELS):   # now, not after level 1
@@ -244,8 +243,8 @@ def main(argv=None):
                      f"{len(partial['epochs']) if partial else 0} of {args.epochs} epochs"
                      if current[0] and current[0].name not in reports else "")
             shutil.rmtree(folder, ignore_errors=True)   # the exit skips the with-block's cleanup
-            return (args.json_out, data,
-                    f"Interrupted: {len(reports)} of {len(args.levels)} levels completed{where}.")
+            save = (lambda: atomic.write_json(args.json_out, data)) if args.json_out else None
+            return f"Interrupted: {len(reports)} of {len(args.levels)} levels completed{where}.", save
 
         def stop():                            # the level running gets Ctrl-C too, and is waited for
             if progress.live:

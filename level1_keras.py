@@ -11,25 +11,18 @@ train metrics and the evaluation on the test set after each epoch; and
 `keras.datasets.mnist.load_data()` downloads MNIST.
 
 What it makes you write: the list of layers, and the choice of loss, optimizer and metric.
-
-The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
-import machinery.quiet_tensorflow  # noqa: F401  (TensorFlow's C++ start-up log, off the screen)
+import common  # first: run from the shell, it checks the flags before TensorFlow loads
 import keras
-
-import common
-from machinery import cli, mnist_files, params_files
 
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype):
+def load_data(limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
     # Keras downloads MNIST once, into ~/.keras/datasets/mnist.npz.
-    # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
-    train, test = mnist_files.read_dir(data_dir) if data_dir else keras.datasets.mnist.load_data()
+    train, test = keras.datasets.mnist.load_data()    # uint8 images N x 28 x 28 and labels N
 
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).astype(dtype) / 255   # pixels -> [0, 1]
@@ -79,43 +72,38 @@ def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss
                   metrics=[keras.metrics.CategoricalAccuracy(name="acc")],
-                  steps_per_execution=50)     # 50 SGD steps per call of the graph, not 1: same
-                                              # numbers, less Python between steps (docs/design.md)
+                  steps_per_execution=50)     # 50 SGD steps per call of the graph, not the
+    # default 1: the same numbers, less Python between steps, an epoch 2.2 times as fast at batch
+    # 32 (docs/design.md, "steps_per_execution").
 
 
 # ---------------------------------------------------------------------------------------------
 # 5. Evaluation
 # ---------------------------------------------------------------------------------------------
 # There is none to write: fit(validation_data=...) evaluates the test set after every epoch.
-# This callback hands Keras's numbers to the report line that every level prints (Keras names
-# the metrics of validation_data with a val_ prefix).
-def report_callback(report):
-    return keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: report.epoch(
-        logs["loss"], logs["acc"], logs["val_loss"], logs["val_acc"]))
+# This callback hands Keras's numbers to the line that every level prints (fit() counts epochs
+# from 0, and names the metrics of validation_data with a val_ prefix).
+def print_epochs(epochs):
+    return keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: common.print_epoch(
+        epoch + 1, epochs, logs["loss"], logs["acc"], logs["val_loss"], logs["val_acc"]))
 
 
 # ---------------------------------------------------------------------------------------------
 # 6. Main
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "keras")   # the flags, checked; MNIST fetched if need be
-    keras.utils.set_random_seed(args.seed)      # seeds Python, NumPy and TensorFlow at once
-    keras.config.set_floatx(args.dtype)         # the dtype of every weight, loss and metric
+def main(epochs=common.EPOCHS, batch_size=common.BATCH_SIZE, lr=common.LR, hidden=common.HIDDEN,
+         seed=common.SEED, dtype=common.DTYPE, shuffle=True, limit=None):
+    """Train the network, print one line per epoch, return the trained model."""
+    keras.utils.set_random_seed(seed)          # seeds Python, NumPy and TensorFlow at once
+    keras.config.set_floatx(dtype)             # the dtype of every weight, loss and metric
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, args.dtype)
-    model = build_model(args.hidden)
-    if args.init_from:                          # Keras's weight order: W1, b1, W2, b2
-        model.set_weights([params_files.load(args)[name] for name in common.PARAM_NAMES])
-    compile_model(model, args.lr)
-
-    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
-        model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                  shuffle=args.shuffle, validation_data=(x_test, y_test),
-                  verbose=0, callbacks=[report_callback(report)])
-
-    if args.save_weights:
-        params_files.save(args.save_weights, dict(zip(common.PARAM_NAMES, model.get_weights())))
+    (x_train, y_train), (x_test, y_test) = load_data(limit, dtype)
+    model = build_model(hidden)
+    compile_model(model, lr)
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=shuffle,
+              validation_data=(x_test, y_test), verbose=0, callbacks=[print_epochs(epochs)])
+    return model
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    common.run(main)                           # main() with the shell's flags (--help lists them)

@@ -6,36 +6,33 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 What this level automates: the layers (`nn.Linear` holds W and b and computes x W + b), their
 initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (autograd, through
 `loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
-in an order that the script shuffles itself). Also: torchvision's download, a GPU (`--device`).
+in an order that the script shuffles itself). Also: torchvision's download, and a GPU: every
+operation runs where its tensors are (`--device cuda` puts the data and the model there).
 
 What it makes you write: the training loop - for each batch: forward, loss, `backward()`,
 `step()`, `zero_grad()` - the shuffled order of the examples, and the evaluation.
 
 Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
-The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
+import common  # first: run from the shell, it checks the flags before PyTorch loads
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-import common
-from machinery import cli, mnist_files, params_files
-
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype):
+def mnist():
+    """MNIST from torchvision, which downloads it once, into ~/.cache/torchvision."""
+    from torchvision.datasets import MNIST     # (2 s to import: only here)
+    train, test = (MNIST("~/.cache/torchvision", train=t, download=True) for t in (True, False))
+    return (train.data, train.targets), (test.data, test.targets)
+
+
+def load_data(limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
-    # torchvision downloads MNIST once, into ~/.cache/torchvision.
-    # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
-    if data_dir:
-        train, test = mnist_files.read_dir(data_dir, torch.from_numpy)
-    else:                                      # torchvision is needed only here (2 s to import)
-        from torchvision import datasets
-        sets = [datasets.MNIST(cli.TORCHVISION_ROOT, train=train) for train in (True, False)]
-        train, test = [(mnist.data, mnist.targets) for mnist in sets]
+    train, test = mnist()                      # uint8 images N x 28 x 28 and labels N
 
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).to(dtype) / 255       # pixels -> [0, 1]
@@ -108,9 +105,9 @@ def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     n_train = len(x_train)                     # examples in the training set
     order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
-    # Not the usual DataLoader(dataset, batch_size, shuffle=True), which fetches one example at a
-    # time: the sampler hands out a whole batch of indices (order.split), batch_size=None takes
-    # each as one batch, and the order is the script's own (docs/design.md, "whole batches").
+    # The usual DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True, generator=rng) gives
+    # these very batches, one example at a time: 2.3 times the epoch at batch 2,048 (docs/design.md,
+    # "whole batches"). Here the sampler gives whole batches of indices, each one batch.
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
     total_loss = total_acc = 0.0
@@ -134,33 +131,25 @@ def evaluate(model, x, y):
 # ---------------------------------------------------------------------------------------------
 # 6. Main
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked; --device auto resolved
-    rng = torch.Generator().manual_seed(args.seed)
-    dtype = getattr(torch, args.dtype)
-    torch.manual_seed(args.seed)               # nn.init draws from torch's global generator
+def main(epochs=common.EPOCHS, batch_size=common.BATCH_SIZE, lr=common.LR, hidden=common.HIDDEN,
+         seed=common.SEED, dtype=common.DTYPE, shuffle=True, limit=None):
+    """Train the network, print one line per epoch, return the trained model."""
+    rng = torch.Generator().manual_seed(seed)   # the shuffling
+    torch.manual_seed(seed)                    # nn.init draws from torch's global generator
+    dtype = getattr(torch, dtype)
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    model = build_model(args.hidden, dtype)
-    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
-        params_files.into_torch_model(model, params_files.load(args))   # W1^T into model[0].weight
-    x_train, y_train = x_train.to(args.device), y_train.to(args.device)   # to the GPU if --device cuda
-    x_test, y_test = x_test.to(args.device), y_test.to(args.device)
-    model.to(args.device)                      # the layers' weights too (in place)
+    (x_train, y_train), (x_test, y_test) = load_data(limit, dtype)
+    model = build_model(hidden, dtype)
     # The optimizer holds the model's four tensors (W1^T, b1, W2^T, b2): the very tensors whose
     # .grad backward() fills, and that step() changes.
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)   # plain SGD, no momentum
-
-    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
-        for epoch in range(args.epochs):
-            train_loss, train_acc = train_epoch(model, optimizer, x_train, y_train, args.batch_size,
-                                                rng, args.shuffle)
-            test_loss, test_acc = evaluate(model, x_test, y_test)
-            report.epoch(train_loss, train_acc, test_loss, test_acc)
-
-    if args.save_weights:
-        params_files.save(args.save_weights, params_files.from_torch_model(model))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)   # plain SGD, no momentum
+    for epoch in range(1, epochs + 1):
+        train_loss, train_acc = train_epoch(model, optimizer, x_train, y_train, batch_size, rng,
+                                            shuffle)
+        test_loss, test_acc = evaluate(model, x_test, y_test)
+        common.print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc)
+    return model
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    common.run(main)                           # main() with the shell's flags (--help lists them)

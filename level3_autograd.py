@@ -5,34 +5,31 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 
 What this level automates: the backward pass. Every operation on a tensor created with
 `requires_grad=True` is recorded; `loss.backward()` walks that record backwards, applying the
-chain rule, to fill each such tensor's `.grad`. Also: torchvision's download, a GPU (`--device`).
+chain rule, to fill each such tensor's `.grad`. Also: torchvision's download, and a GPU: every
+operation runs where its tensors are (`--device cuda` puts the data and the weights there).
 
 What it makes you write: the initial draw of the weights, the forward pass, the loss,
 the SGD update, and the batching and shuffling of the data.
 
 Compared with level 2, what is gone: `nn` (layers, init, the loss), `torch.optim`, `DataLoader`.
-The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
+import common  # first: run from the shell, it checks the flags before PyTorch loads
 import torch
-
-import common
-from machinery import cli, mnist_files, params_files
 
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype):
+def mnist():
+    """MNIST from torchvision, which downloads it once, into ~/.cache/torchvision."""
+    from torchvision.datasets import MNIST     # (2 s to import: only here)
+    train, test = (MNIST("~/.cache/torchvision", train=t, download=True) for t in (True, False))
+    return (train.data, train.targets), (test.data, test.targets)
+
+
+def load_data(limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
-    # torchvision downloads MNIST once, into ~/.cache/torchvision.
-    # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
-    if data_dir:
-        train, test = mnist_files.read_dir(data_dir, torch.from_numpy)
-    else:                                      # torchvision is needed only here (2 s to import)
-        from torchvision import datasets
-        sets = [datasets.MNIST(cli.TORCHVISION_ROOT, train=train) for train in (True, False)]
-        train, test = [(mnist.data, mnist.targets) for mnist in sets]
+    train, test = mnist()                      # uint8 images N x 28 x 28 and labels N
 
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).to(dtype) / 255       # pixels -> [0, 1]
@@ -57,12 +54,13 @@ def glorot_normal(fan_in, fan_out, rng, dtype):
 
 def init_params(hidden, rng, dtype):
     """W1 (784 x H), b1 (H), W2 (H x 10), b2 (10): Glorot-normal weights, zero biases."""
-    return {
+    params = {
         "W1": glorot_normal(common.N_INPUTS, hidden, rng, dtype),
         "b1": torch.zeros(hidden, dtype=dtype),
         "W2": glorot_normal(hidden, common.N_OUTPUTS, rng, dtype),
         "b2": torch.zeros(common.N_OUTPUTS, dtype=dtype),
     }
+    return {k: p.requires_grad_() for k, p in params.items()}   # leaves: every use recorded
 
 
 def forward(x, params):
@@ -137,31 +135,20 @@ def evaluate(params, x, y):
 # ---------------------------------------------------------------------------------------------
 # 6. Main
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
-    args = cli.parse_args(__doc__, argv, "torch")   # the flags, checked; --device auto resolved
-    rng = torch.Generator().manual_seed(args.seed)
-    dtype = getattr(torch, args.dtype)
+def main(epochs=common.EPOCHS, batch_size=common.BATCH_SIZE, lr=common.LR, hidden=common.HIDDEN,
+         seed=common.SEED, dtype=common.DTYPE, shuffle=True, limit=None):
+    """Train the network, print one line per epoch, return the trained parameters."""
+    rng = torch.Generator().manual_seed(seed)   # the initial draw, then the shuffling
+    dtype = getattr(torch, dtype)
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    params = init_params(args.hidden, rng, dtype)
-    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
-        params = params_files.load(args, torch.from_numpy)
-    x_train, y_train = x_train.to(args.device), y_train.to(args.device)   # to the GPU if --device cuda
-    x_test, y_test = x_test.to(args.device), y_test.to(args.device)
-    params = {k: p.to(args.device) for k, p in params.items()}
-    # Leaf tensors, whose every use autograd records:
-    params = {k: p.requires_grad_() for k, p in params.items()}
-
-    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
-        for epoch in range(args.epochs):
-            train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
-                                                args.lr, rng, args.shuffle)
-            test_loss, test_acc = evaluate(params, x_test, y_test)
-            report.epoch(train_loss, train_acc, test_loss, test_acc)
-
-    if args.save_weights:
-        params_files.save(args.save_weights, params)
+    (x_train, y_train), (x_test, y_test) = load_data(limit, dtype)
+    params = init_params(hidden, rng, dtype)
+    for epoch in range(1, epochs + 1):
+        train_loss, train_acc = train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle)
+        test_loss, test_acc = evaluate(params, x_test, y_test)
+        common.print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc)
+    return params
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    common.run(main)                           # main() with the shell's flags (--help lists them)

@@ -9,22 +9,22 @@ operation on a `Tensor` records its parents and a closure that carries a gradien
 (a vector-Jacobian product), and `loss.backward()` walks that record backwards, in reverse
 topological order, adding each contribution into `.grad`.
 
-What it makes you write: the engine (the `Tensor`, `backward()`, and the derivative of each of
-the eight kinds of operation the model uses: @, +, -, *, tanh, sigmoid, logaddexp, mean; the
-sigmoid's is never called in training, as the loss starts from z2),
+What it makes you write: the engine (the `Tensor`, `backward()`, `no_grad()`, and the derivative
+of each of the eight kinds of operation the model uses: @, +, -, *, tanh, sigmoid, logaddexp,
+mean; the sigmoid's is never called in training, as the loss starts from z2),
 then, as at level 3, the initial draw of the weights, the forward pass, the loss, the SGD
 update, and the batching and shuffling of the data.
 
 Compared with level 3, what is gone: PyTorch. `torch` becomes the engine; the data is loaded the
 NumPy way, as at level 4. (The file is named level3b: a file name cannot hold the ½.)
-The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
-import numpy as np
+import contextlib
+import gzip
+import os
 
-import common
-from machinery import cli, mnist_files, params_files
+import common  # first: run from the shell, it checks the flags before NumPy loads
+import numpy as np
 
 # ---------------------------------------------------------------------------------------------
 # The engine: a Tensor that remembers how it was made, and backward()
@@ -79,10 +79,25 @@ class Tensor:
                       (lambda g: unbroadcast(g * other.data, self.data.shape),
                        lambda g: unbroadcast(g * self.data, other.data.shape)))
 
+    def __isub__(self, g):                     # p -= g: in place, on the numbers (under no_grad())
+        self.data -= g
+        return self
+
+
+class no_grad(contextlib.ContextDecorator):
+    """`with no_grad():` (or `@no_grad()` on a function): nothing recorded, as in torch."""
+    recording = True
+
+    def __enter__(self):
+        self.before, no_grad.recording = no_grad.recording, False
+
+    def __exit__(self, *error):
+        no_grad.recording = self.before
+
 
 def record(data, parents, vjps):
     """The result of an operation, remembering its parents if any of them needs a gradient."""
-    if not any(p.requires_grad for p in parents):
+    if not no_grad.recording or not any(p.requires_grad for p in parents):
         return Tensor(data)                    # data only: nothing to carry a gradient back to
     return Tensor(data, True, parents, vjps)
 
@@ -122,11 +137,24 @@ def zeros_like(z):
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype):
+MNIST_DIR = os.path.expanduser("~/.cache/mnist-idx")   # the four files (the shell run fetches them)
+
+
+def read_idx(name):
+    """One gzipped IDX file of MNIST_DIR as an array of bytes. IDX: a magic number (two zero
+    bytes, 8 for unsigned bytes, the number of dimensions n), n sizes (4-byte big-endian), data."""
+    with gzip.open(os.path.join(MNIST_DIR, name)) as f:
+        raw = f.read()
+    n = raw[3]                                 # 3 for images (N x 28 x 28), 1 for labels (N)
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(n)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * n).reshape(shape)
+
+
+def load_data(limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
-    # NumPy has no loader: urllib downloads the four .gz files once, into ~/.cache/mnist-idx.
-    # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
-    train, test = mnist_files.read_dir(data_dir or mnist_files.download())
+    # NumPy has no loader: read the four IDX files, uint8 images N x 28 x 28 and labels N.
+    train = read_idx("train-images-idx3-ubyte.gz"), read_idx("train-labels-idx1-ubyte.gz")
+    test = read_idx("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz")
 
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).astype(dtype) / 255   # pixels -> [0, 1]
@@ -151,12 +179,13 @@ def glorot_normal(fan_in, fan_out, rng, dtype):
 
 def init_params(hidden, rng, dtype):
     """W1 (784 x H), b1 (H), W2 (H x 10), b2 (10): Glorot-normal weights, zero biases."""
-    return {
+    params = {
         "W1": glorot_normal(common.N_INPUTS, hidden, rng, dtype),
         "b1": np.zeros(hidden, dtype=dtype),
         "W2": glorot_normal(hidden, common.N_OUTPUTS, rng, dtype),
         "b2": np.zeros(common.N_OUTPUTS, dtype=dtype),
     }
+    return {k: Tensor(p, requires_grad=True) for k, p in params.items()}   # leaves: every use recorded
 
 
 def forward(x, params):
@@ -196,10 +225,11 @@ def train_step(params, x, y, lr):
     loss = loss_fn(z2, y)
     # Backward pass: the engine adds dL/dp into p.grad, for every tensor p that requires grad
     loss.backward()
-    # Update weights: on p.data, the numbers, so that the update is not recorded
-    for p in params.values():
-        p.data -= lr * p.grad                  # theta <- theta - lr * dL/dtheta  (in place)
-        p.grad = None                          # .grad accumulates: clear it for the next batch
+    # Update weights
+    with no_grad():                            # the update is not part of the model: no record
+        for p in params.values():
+            p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
+            p.grad = None                      # .grad accumulates: clear it for the next batch
     return loss.data, accuracy(a, y)
 
 
@@ -220,8 +250,9 @@ def train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle):
 # ---------------------------------------------------------------------------------------------
 # 5. Evaluation
 # ---------------------------------------------------------------------------------------------
+@no_grad()                                     # nothing recorded: no gradients are needed here
 def evaluate(params, x, y):
-    """Loss and accuracy on a whole set, in one forward pass (its record is simply dropped)."""
+    """Loss and accuracy on a whole set, in one forward pass."""
     z2, a = forward(Tensor(x), params)
     return float(loss_fn(z2, Tensor(y)).data), float(accuracy(a, Tensor(y)))
 
@@ -229,28 +260,20 @@ def evaluate(params, x, y):
 # ---------------------------------------------------------------------------------------------
 # 6. Main
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked; BLAS threads chosen (see docs)
-    rng = np.random.default_rng(args.seed)
-    dtype = np.dtype(args.dtype)
+def main(epochs=common.EPOCHS, batch_size=common.BATCH_SIZE, lr=common.LR, hidden=common.HIDDEN,
+         seed=common.SEED, dtype=common.DTYPE, shuffle=True, limit=None):
+    """Train the network, print one line per epoch, return the trained parameters."""
+    rng = np.random.default_rng(seed)          # the initial draw, then the shuffling
+    dtype = np.dtype(dtype)
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    params = init_params(args.hidden, rng, dtype)
-    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
-        params = params_files.load(args)
-    # Leaf tensors, whose every use the engine records:
-    params = {k: Tensor(p, requires_grad=True) for k, p in params.items()}
-
-    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
-        for epoch in range(args.epochs):
-            train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
-                                                args.lr, rng, args.shuffle)
-            test_loss, test_acc = evaluate(params, x_test, y_test)
-            report.epoch(train_loss, train_acc, test_loss, test_acc)
-
-    if args.save_weights:
-        params_files.save(args.save_weights, {k: p.data for k, p in params.items()})
+    (x_train, y_train), (x_test, y_test) = load_data(limit, dtype)
+    params = init_params(hidden, rng, dtype)
+    for epoch in range(1, epochs + 1):
+        train_loss, train_acc = train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle)
+        test_loss, test_acc = evaluate(params, x_test, y_test)
+        common.print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc)
+    return params
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    common.run(main)                           # main() with the shell's flags (--help lists them)

@@ -11,23 +11,35 @@ the backward pass (the chain rule, derived by hand in `gradients()`),
 the SGD update, and the batching and shuffling of the data.
 
 Compared with level 3½, what is gone: the engine. `loss.backward()` becomes `gradients()`.
-The README's concept map shows each level in a column named as in this docstring's first line.
 """
 
-import machinery.startup  # noqa: F401  (flags checked, Ctrl-C answered, before the framework loads)
-import numpy as np
+import gzip
+import os
 
-import common
-from machinery import cli, mnist_files, params_files
+import common  # first: run from the shell, it checks the flags before NumPy loads
+import numpy as np
 
 # ---------------------------------------------------------------------------------------------
 # 1. Data
 # ---------------------------------------------------------------------------------------------
-def load_data(data_dir, limit, dtype):
+MNIST_DIR = os.path.expanduser("~/.cache/mnist-idx")   # the four files (the shell run fetches them)
+
+
+def read_idx(name):
+    """One gzipped IDX file of MNIST_DIR as an array of bytes. IDX: a magic number (two zero
+    bytes, 8 for unsigned bytes, the number of dimensions n), n sizes (4-byte big-endian), data."""
+    with gzip.open(os.path.join(MNIST_DIR, name)) as f:
+        raw = f.read()
+    n = raw[3]                                 # 3 for images (N x 28 x 28), 1 for labels (N)
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(n)]
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * n).reshape(shape)
+
+
+def load_data(limit, dtype):
     """(x_train, y_train), (x_test, y_test): x as N x 784 floats in [0, 1], y one-hot N x 10."""
-    # NumPy has no loader: urllib downloads the four .gz files once, into ~/.cache/mnist-idx.
-    # Either way: uint8 images N x 28 x 28 and labels N (--data-dir: the same files at every level).
-    train, test = mnist_files.read_dir(data_dir or mnist_files.download())
+    # NumPy has no loader: read the four IDX files, uint8 images N x 28 x 28 and labels N.
+    train = read_idx("train-images-idx3-ubyte.gz"), read_idx("train-labels-idx1-ubyte.gz")
+    test = read_idx("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz")
 
     def prepare(images, labels):
         x = images[:limit].reshape(-1, common.N_INPUTS).astype(dtype) / 255   # pixels -> [0, 1]
@@ -143,26 +155,20 @@ def evaluate(params, x, y):
 # ---------------------------------------------------------------------------------------------
 # 6. Main
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
-    args = cli.parse_args(__doc__, argv)       # the flags, checked; BLAS threads chosen (see docs)
-    rng = np.random.default_rng(args.seed)
-    dtype = np.dtype(args.dtype)
+def main(epochs=common.EPOCHS, batch_size=common.BATCH_SIZE, lr=common.LR, hidden=common.HIDDEN,
+         seed=common.SEED, dtype=common.DTYPE, shuffle=True, limit=None):
+    """Train the network, print one line per epoch, return the trained parameters."""
+    rng = np.random.default_rng(seed)          # the initial draw, then the shuffling
+    dtype = np.dtype(dtype)
 
-    (x_train, y_train), (x_test, y_test) = load_data(args.data_dir, args.limit, dtype)
-    params = init_params(args.hidden, rng, dtype)
-    if args.init_from:                         # start from a file's weights (compare.py --lockstep)
-        params = params_files.load(args)
-
-    with cli.Report(__file__, args) as report:   # one line per epoch; stops a run that diverges
-        for epoch in range(args.epochs):
-            train_loss, train_acc = train_epoch(params, x_train, y_train, args.batch_size,
-                                                args.lr, rng, args.shuffle)
-            test_loss, test_acc = evaluate(params, x_test, y_test)
-            report.epoch(train_loss, train_acc, test_loss, test_acc)
-
-    if args.save_weights:
-        params_files.save(args.save_weights, params)
+    (x_train, y_train), (x_test, y_test) = load_data(limit, dtype)
+    params = init_params(hidden, rng, dtype)
+    for epoch in range(1, epochs + 1):
+        train_loss, train_acc = train_epoch(params, x_train, y_train, batch_size, lr, rng, shuffle)
+        test_loss, test_acc = evaluate(params, x_test, y_test)
+        common.print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc)
+    return params
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    common.run(main)                           # main() with the shell's flags (--help lists them)

@@ -1,13 +1,10 @@
 """The text of a level file as the side-by-side page reads it: its sections, which of its lines
 are glue (a learner may skip them), and its lesson alone.
 
-A line is glue by one of the rules in GLUE, each named on the page: the lines that import and call
-`machinery/` (the flags, the per-epoch report, the script's entry point), `--init-from`,
-`--save-weights`, `--device`, and the docstring's cross-reference to the README. The lines that
-read MNIST (`mnist_files`) are not glue: each level's data section rests on them.
-
-Lesson only: the glue lines go, and the body of `with cli.Report(...) as report:` moves one step
-left, as it would read without the report.
+A level file is its lesson, but for its last two lines: `if __name__ == "__main__":` and
+`common.run(main)`, which hand a run from the shell to machinery/ (the flags, the per-epoch
+report, errors and Ctrl-C). Those are the glue, by the one rule in GLUE, named on the page.
+Lesson only leaves them out.
 """
 
 import re
@@ -21,19 +18,8 @@ BANNER = re.compile(r"^# -{20,}\n# (.+)\n# -{20,}\n", re.M)
 # (what the page calls it, the pattern of its first line, what it covers: "line", "block" (the
 # line and the lines indented under it), or "wrapper" (the line; its body is kept, one step left))
 GLUE = [
-    ("machinery's imports", re.compile(r"^(import machinery\b|from machinery import)"), "line"),
-    ("the flags, parsed and checked into args", re.compile(r"^\s*args = cli\.parse_args\("),
-     "line"),
-    ("the per-epoch report (with cli.Report ...: its body is kept, one step left)",
-     re.compile(r"^\s*with cli\.Report\("), "wrapper"),
-    ("--init-from: start from a file's weights", re.compile(r"^\s*if args\.init_from:"), "block"),
-    ("--save-weights: write the final weights", re.compile(r"^\s*if args\.save_weights:"),
-     "block"),
-    ("--device: the data and the weights to a GPU", re.compile(r"\.to\(args\.device\)"), "line"),
-    ("the script's entry point (machinery's cli.run answers errors and Ctrl-C)",
+    ("the shell run: common.run(main) hands the flags, errors and Ctrl-C to machinery/",
      re.compile(r'^if __name__ == "__main__":'), "block"),
-    ("the docstring's cross-reference to the README", re.compile(r"^The README's concept map"),
-     "line"),
 ]
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, ROOT)
 
 import level4_numpy  # noqa: E402
 from machinery import atomic  # noqa: E402
-from one_step import locals_of  # noqa: E402
+from instruments.one_step import locals_of  # noqa: E402
 
 DECIMALS = 4
 LR = 1.0

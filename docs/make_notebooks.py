@@ -8,7 +8,7 @@ Each notebook holds, in order:
     in the file, so that running the cells defines the level's own functions;
   * the cells a learner would write next: a slice of MNIST and its shapes; one forward pass with
     z1, h and a for one image; one training step with the loss before and after; a short training
-    run (the lines of the level's main(), with the flags replaced by a few settings), plotted;
+    run (the lines of the level's main(), its arguments replaced by a few settings), plotted;
   * pointers to the exercises.
 
 Nothing in a notebook is typed by hand where the level file has it: a notebook is made again from
@@ -43,9 +43,8 @@ from machinery.errors import UserError  # noqa: E402
 
 FRAMEWORK = {"level1_keras.py": "keras", "level2_pytorch.py": "nn", "level3_autograd.py": "torch",
              "level3b_own_autograd.py": "engine", "level4_numpy.py": "numpy"}
-ARGS = {"seed": "SEED", "dtype": "DTYPE", "data_dir": "data_dir", "limit": "LIMIT",
-        "hidden": "HIDDEN", "lr": "LR", "batch_size": "BATCH_SIZE", "shuffle": "SHUFFLE",
-        "epochs": "EPOCHS", "device": "DEVICE"}
+ARGS = {"seed": "SEED", "dtype": "DTYPE", "limit": "LIMIT", "hidden": "HIDDEN", "lr": "LR",
+        "batch_size": "BATCH_SIZE", "shuffle": "SHUFFLE", "epochs": "EPOCHS"}   # main()'s arguments
 LOSS_LINE = "loss before the step: "      # tests/test_notebooks.py reads the number after it
 LIMIT, EPOCHS = 2000, 3                  # the notebooks' slice of MNIST, and their epochs
 EXERCISES = {
@@ -81,35 +80,39 @@ def without_banner(section):
 
 
 def main_parts(text, name):
-    """main()'s set-up lines and the body of its `with cli.Report(...)` block, as notebook code:
-    the flags' values replaced by the notebook's settings, --init-from and --save-weights left
-    out (the notebook starts from the level's own draw and saves nothing)."""
+    """main()'s set-up lines and its training (the loop over epochs, or level 1's fit()), as
+    notebook code: main()'s arguments replaced by the notebook's settings (ARGS) wherever main()
+    reads them before it gives the name a new value."""
     tree = ast.parse(text)
     main = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"),
                 None)
     if main is None:
         raise UserError(f"{name}: no main() in the section \"# 6. Main\".")
     lines = text.splitlines()
-    setup, loop, previous_end = [], [], main.body[0].end_lineno
-    for statement in main.body[1:]:           # main.body[0]: args = cli.parse_args(...)
-        source = lines[previous_end:statement.end_lineno]
+    body = main.body[1:] if ast.get_docstring(main) else main.body
+    setup, loop, previous_end = [], [], body[0].lineno - 1
+    for statement in body:
+        source = textwrap.dedent("\n".join(lines[previous_end:statement.end_lineno])).splitlines()
         previous_end = statement.end_lineno
-        if isinstance(statement, ast.If):    # if args.init_from: / if args.save_weights:
+        if isinstance(statement, ast.Return):
             continue
-        if isinstance(statement, ast.With):  # with cli.Report(__file__, args) as report:
-            body = lines[statement.body[0].lineno - 1:statement.body[-1].end_lineno]
-            loop = textwrap.dedent("\n".join(body)).splitlines()
-            continue
-        setup += textwrap.dedent("\n".join(source)).splitlines()
+        trains = isinstance(statement, ast.For) or ".fit(" in ast.unparse(statement)
+        (loop if trains else setup).extend(source)
     if not loop:
-        raise UserError(f"{name}: main() has no `with cli.Report(...)` block.")
+        raise UserError(f"{name}: main() has no loop over the epochs (nor a fit()).")
+
+    arguments = dict(ARGS)
 
     def settings(line):
-        line = line.replace("params_files.load(args) if args.init_from else ", "")
-        return re.sub(r"\bargs\.(\w+)", lambda m: ARGS[m.group(1)], line)
+        target = re.match(r"\s*(\w+) = ", line)
+        code, _, comment = line.partition("  #")
+        code = re.sub(r"(?<![\w.])(\w+)\b(?!=)", lambda m: arguments.get(m.group(1), m.group(1))
+                      if not (target and m.start() == target.start(1)) else m.group(1), code)
+        if target:
+            arguments.pop(target.group(1), None)   # from here on, the name is main()'s own
+        return code + ("  #" + comment if comment else "")
 
-    return ([settings(line) for line in setup if line.strip() or setup],
-            [settings(line) for line in loop])
+    return [settings(line) for line in setup], [settings(line) for line in loop]
 
 
 def z1_line(text, name="z1"):
@@ -124,21 +127,27 @@ def z1_line(text, name="z1"):
 # The cells a learner writes next, for each kind of level
 # ---------------------------------------------------------------------------------------------
 def settings_cell(framework):
-    lines = ["# The run's settings: common.py's defaults, as the script's flags give them, but a",
-             "# slice of MNIST and a few epochs, so that the notebook runs in seconds.",
-             "data_dir = os.environ.get(\"MNIST_DIR\")   # None: MNIST is downloaded, as the "
-             "script does",
+    lines = ["# The run's settings: main()'s defaults, common.py's, but a slice of MNIST and a few",
+             "# epochs, so that the notebook runs in seconds.",
              f"LIMIT, EPOCHS = {LIMIT}, {EPOCHS}                   # the first {LIMIT:,} training and "
              "test images",
              "SEED, DTYPE, HIDDEN = common.SEED, common.DTYPE, common.HIDDEN",
-             "LR, BATCH_SIZE, SHUFFLE = common.LR, common.BATCH_SIZE, True"]
-    if framework in ("nn", "torch"):
-        lines += ["DEVICE = \"cuda\" if torch.cuda.is_available() else \"cpu\"   # as --device auto",
-                  "if data_dir is None:                       # torchvision's download, once",
-                  "    mnist_files.prefetch_torchvision(cli.TORCHVISION_ROOT)"]
+             "LR, BATCH_SIZE, SHUFFLE = common.LR, common.BATCH_SIZE, True",
+             "",
+             "# MNIST: from the folder $MNIST_DIR names, as --data-dir gives it to a level run from",
+             "# the shell; else fetched once, quietly, where the level's own loader looks for it."]
     if framework == "keras":
-        lines += ["if data_dir is None:                       # Keras's download, once, quietly",
+        lines += ["if os.environ.get(\"MNIST_DIR\"):",
+                  "    keras.datasets.mnist.load_data = lambda: mnist_files.read_dir(os.environ[\"MNIST_DIR\"])",
+                  "else:",
                   "    mnist_files.prefetch_keras()"]
+    elif framework in ("nn", "torch"):
+        lines += ["if os.environ.get(\"MNIST_DIR\"):",
+                  "    mnist = lambda: mnist_files.read_dir(os.environ[\"MNIST_DIR\"], torch.from_numpy)",
+                  "else:",
+                  "    mnist_files.prefetch_torchvision(mnist_files.TORCHVISION_ROOT)"]
+    else:
+        lines += ["MNIST_DIR = os.environ.get(\"MNIST_DIR\") or mnist_files.download()"]
     return "\n".join(lines)
 
 
@@ -286,24 +295,25 @@ def gradients_cell(framework):
             "{(up - down) / (2 * e):.6e}\")")
 
 
-REPORT_CELL = '''class Report:
-    """The script's report line, in the notebook: print each epoch, and keep its numbers."""
-    def __init__(self):
-        self.history = []
+REPORT_CELL = '''import time
 
-    def epoch(self, train_loss, train_acc, test_loss, test_acc):
-        self.history.append((train_loss, train_acc, test_loss, test_acc))
-        print(f"epoch {len(self.history)}: train loss {train_loss:.4f}  train acc {train_acc:.2%}  "
-              f"test loss {test_loss:.4f}  test acc {test_acc:.2%}")
+history, clock = [], [time.perf_counter()]    # each epoch's numbers, for the plot; the clock
 
 
-report = Report()'''
+def print_epoch(epoch, epochs, *numbers):     # common.print_epoch's line, the numbers kept too
+    history.append(numbers)
+    now = time.perf_counter()
+    print(common.format_epoch(epoch, epochs, *numbers, now - clock[0]))
+    clock[0] = now
+
+
+common.print_epoch = print_epoch'''
 
 PLOT_CELL = '''import matplotlib.pyplot as plt
 from matplotlib.ticker import PercentFormatter
 
-train_loss, train_acc, test_loss, test_acc = zip(*report.history)
-epochs = range(1, len(report.history) + 1)
+train_loss, train_acc, test_loss, test_acc = zip(*history)
+epochs = range(1, len(history) + 1)
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3))
 left.plot(epochs, train_loss, "o-", label="train")
 left.plot(epochs, test_loss, "o-", label="test")
@@ -345,11 +355,14 @@ def cells_of(root, filename):
               "the notebook again. Terms you may not know: the "
               "[glossary](../docs/glossary.md).*\n\n" + rest.strip("\n")),
              ("markdown", "The imports, as in the file, after one line that lets the notebook "
-              "find the project's modules. `machinery.startup` matters only when the file runs "
-              "as a script (it checks the flags and answers Ctrl-C); in a notebook it does "
-              "nothing."),
+              "find the project's modules, and one that the notebook's settings use to find "
+              "MNIST. Imported here, `common` hands nothing to `machinery/`: that happens only "
+              "when a level runs from the shell."),
              ("code", "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath(\"..\"))   "
-              "# the project's folder: common, machinery and the levels\n\n" + imports)]
+              "# the project's folder: common, machinery and the levels\n"
+              "from machinery import mnist_files               # for the settings below\n"
+              + ("import machinery.quiet_tensorflow              # TensorFlow, without its C++ "
+                 "start-up log\n" if framework == "keras" else "") + "\n" + imports)]
     rows = ([ENGINE] if parts[ENGINE] else []) + SECTIONS
     for row in rows:
         code = without_banner(parts[row])
@@ -360,14 +373,15 @@ def cells_of(root, filename):
                 if row in ("1. Data", "5. Evaluation") else "")
         cells += [("markdown", f"## {title}\n\n{math_markdown(row)}{note}"), ("code", code)]
         if row == "6. Main":
-            cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`):"
-                          " it reads the script's flags, so do not call it here. The cells below "
-                          "do its work one piece at a time, where you can look at each result."))
+            cells.append(("markdown", f"`main()` is what runs from the shell (`python {filename}`),"
+                          " its arguments the flags. Here you could call it, `main(epochs=2, "
+                          f"limit={LIMIT})`; the cells below do its work one piece at a time "
+                          "instead, where you can look at each result."))
     setup, loop = main_parts(text, filename)
     z1 = z1_line(parts["2. Model"])
     cells += [
         ("markdown", "## Running it, one piece at a time\n\nThe settings, then the data and the "
-         "parameters: the first lines of `main()`, with the flags' values replaced by these "
+         "parameters: the first lines of `main()`, its arguments replaced by these "
          f"settings. The sections above speak of all of MNIST; here the run takes the first "
          f"{LIMIT:,} training and test images, so that each cell takes seconds."),
         ("code", settings_cell(framework)),
@@ -387,8 +401,9 @@ def cells_of(root, filename):
          "update, and after it. The step lowers it."),
         ("code", step_cell(framework)),
         ("markdown", f"A short run: {'`fit()`' if framework == 'keras' else 'the loop of `main()`'}"
-         ", for `EPOCHS` epochs on the slice, from the weights the step above left. `report` "
-         "stands in for the script's report line, and keeps the numbers for the plot."),
+         ", for `EPOCHS` epochs on the slice, from the weights the step above left. First, "
+         "`common.print_epoch` is replaced by one that prints the same line and also keeps each "
+         "epoch's numbers, for the plot."),
         ("code", REPORT_CELL),
         ("code", "\n".join(loop)),
         ("code", PLOT_CELL),

@@ -353,14 +353,11 @@ def hidden_html(levels):
             for rule, found in by_rule.items())
         items.append(f"<li>{html.escape(title)} ({name}): <ul>{rules}</ul></li>")
     return (f'<details class="hidden-list"><summary>What <b>Lesson only</b> hides: {total} lines '
-            f'of glue in the five files, each listed here</summary><p>Lines a learner may skip: '
-            f'they import and call the project\'s <code>machinery/</code> (the flags, parsed into '
-            f'<code>args</code>; the report of each epoch, <code>report</code>; errors and '
-            f'Ctrl-C), start from or save a weights file, move the data to a GPU, or point from a '
-            f'docstring to the README. Where lines are hidden, a grey line says how many. The '
-            f'calls that read MNIST stay: each data section rests on them. The body of '
-            f'<code>with cli.Report(...) as report:</code> stays, dedented one level.</p>'
-            f'<ul>{"".join(items)}</ul></details>')
+            f'of glue in the five files, each listed here</summary><p>The last two lines of each '
+            f'file, <code>if __name__ == "__main__":</code> and <code>common.run(main)</code>, '
+            f'which hand a run from the shell to <code>machinery/</code>: the flags, as '
+            f'<code>main()</code>\'s arguments; errors and Ctrl-C; <code>--json-out</code>; '
+            f'weights files; the GPU.</p><ul>{"".join(items)}</ul></details>')
 
 
 def diffs_json(levels):
@@ -408,17 +405,14 @@ def page(root, numbers):
         "closure by closure, <a href=\"one_step.md\">inside one step</a> prints every number "
         "of a training step at every level, and <a href=\"inside.md\">inside the frameworks</a> "
         "shows the graphs that Keras and PyTorch build for it.</p>",
-        "<p class=\"legend\">Marked lines differ from the level to the left. "
-        "<span class=\"mark-lesson\">Lesson</span>: code or words that are new or say "
-        "something else. <span class=\"mark-respelled\">Respelled</span>: the same code in "
-        "another spelling, equal to the line it replaced once its comment and these are set "
-        "aside - " + "; ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
-        ". <span class=\"mark-glue\">Glue</span>: a line a learner may skip (dotted at the "
-        "left; Lesson only hides it). A line whose code is the same and only its comment or "
-        "spacing differs gets no mark at its edge, only its changed words. Two levels at a time, the left one marks in "
-        "<span class=\"mark-gone\">red</span> what the right one removes or replaces by other "
-        "code, and a line that faces a like line shows its <span class=\"mark-changed\">changed "
-        "words</span>.</p>",
+        "<p class=\"legend\">A marked line differs from the level to its left: "
+        "<span class=\"mark-lesson\">lesson</span>, new code; "
+        "<span class=\"mark-respelled\">respelled</span>, the same code in another library's "
+        "spelling (" + "; ".join(html.escape(words) for _, _, words in level_diff.RESPELLINGS) +
+        "); <span class=\"mark-glue\">glue</span>, the shell run's two lines (Lesson only hides "
+        "them). A changed comment alone gets no mark. Two levels side by side: "
+        "<span class=\"mark-gone\">red</span> on the left is what the right removes, and facing "
+        "lines show their <span class=\"mark-changed\">changed words</span>.</p>",
         f'<div class="controls" role="group" aria-label="Levels shown">{"".join(buttons)}</div>',
         hidden_html(levels),
         '<nav class="toc">Rows: ' + " · ".join(

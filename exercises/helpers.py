@@ -13,7 +13,7 @@ for, in EXERCISES.md ("The tools in exercises/helpers.py"):
   PyTorch's autograd          autograd_gradients()
   yours against the exact     compare_gradients(), gradient_table(), first_wrong_in_words(),
                               in_words(), CHAIN, layer_chain()
-  training and lockstep       train_epoch(), max_abs_difference(), as_numpy()
+  training and lockstep       load_data(), train_epoch(), max_abs_difference(), as_numpy()
   a script's flags            parser(), parse()
 """
 
@@ -28,7 +28,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)                   # the level files live one folder up
 
 import common  # noqa: E402
-from machinery import cli, params_files  # noqa: E402
+from machinery import cli, levels, params_files  # noqa: E402
 
 TOLERANCE = 1e-6     # the gradient check: a relative error at most this passes (float64)
 
@@ -293,6 +293,12 @@ def train_epoch(step, params, x_train, y_train, batch_size, lr, rng, shuffle):
     return float(total_loss) / n, float(total_acc) / n
 
 
+def load_data(level, data_dir, limit, dtype):
+    """level.load_data(limit, dtype), from the four MNIST files of data_dir if it is given, as
+    --data-dir gives them to the levels run from the shell."""
+    return levels.load_data(level, data_dir, limit, dtype)
+
+
 def max_abs_difference(p, q):
     """The largest |p - q| over all parameters of p: the lockstep measure (float64: <= 1e-8)."""
     return max(float(np.abs(np.asarray(p[k], np.float64) - np.asarray(q[k], np.float64)).max())
@@ -310,7 +316,7 @@ def as_numpy(params):
 def parser(doc, **defaults):
     """The levels' flag parser (machinery/cli.py: --data-dir, --epochs, --lr, ...) with other
     defaults; a script adds its own flags to it."""
-    p = cli.make_parser(doc)
+    p = cli.make_parser(doc, common)
     p.set_defaults(**defaults)
     return p
 
@@ -318,6 +324,6 @@ def parser(doc, **defaults):
 def parse(p, argv=None):
     """Parse and check the flags as the levels do; NumPy's BLAS threads chosen as at level 4."""
     args = p.parse_args(argv)
-    cli.check_args(p, args)
-    cli.limit_blas_threads()
+    cli.check_args(p, args, common)
+    cli.limit_blas_threads(args, common)
     return args

@@ -1,13 +1,10 @@
-"""The command line every level shares: its flags, their checks, the report, and the errors.
+"""What every script run from the shell shares: the per-epoch report, the NumPy levels' BLAS
+threads, and turning every error a user can cause into one line.
 
-A level's main() calls parse_args(), trains inside ``with Report(__file__, args) as report``, and
-is started by run(main). Between them they make sure that:
-
-* every flag is checked before any work is done, and a bad one gets argparse's message, exit 2;
-* MNIST is there, or is fetched quietly, before the level's own loader runs (mnist_files);
-* every epoch prints one line and, with --json-out, lands in a JSON file written whole;
-* a user's mistake, a diverging run, Ctrl-C, or running out of memory ends in one line on stderr
-  and a non-zero exit code, never a traceback.
+machinery.shell drives a level's run with these: each epoch prints one line and, with --json-out,
+lands in a JSON file written whole; a user's mistake, a diverging run, Ctrl-C, or running out of
+memory ends in one line on stderr and a non-zero exit code, never a traceback. The other scripts
+(compare.py, the instruments, the exercises) use run() and the BLAS threads too.
 """
 
 import json
@@ -23,48 +20,18 @@ try:
 except ImportError:
     resource = None
 
-import common
-from machinery import atomic, interrupt, mnist_files
+from machinery import atomic, interrupt
 from machinery.errors import Diverged, UserError
 from machinery.flags import (INT_MAX, SEED_MAX, check_args, check_output_path, config, gib,  # noqa: F401
                              make_parser, memory_needed, memory_total, positive_float, positive_int,
                              seed_int)
-
-TORCHVISION_ROOT = os.path.join(os.path.expanduser("~"), ".cache", "torchvision")
-
-
-# Set by parse_args(), so that run() can say what an out-of-memory run had asked for.
-ARGS = None
-
-
-def parse_args(description, argv=None, framework="numpy"):
-    """Parse and check a level's flags; fetch MNIST first where the framework's loader needs it.
-    `framework` is "keras", "torch" or "numpy"; "torch" adds --device and resolves "auto"."""
-    global ARGS
-    parser = make_parser(description, device=framework == "torch")
-    args = ARGS = parser.parse_args(argv)
-    check_args(parser, args)
-    if framework == "torch":
-        import torch
-        if args.device == "auto":
-            args.device = "cuda" if torch.cuda.is_available() else "cpu"
-        elif args.device == "cuda" and not torch.cuda.is_available():
-            raise UserError("--device cuda: PyTorch sees no CUDA GPU here; use --device cpu.")
-    if framework == "numpy":
-        args.blas_threads = limit_blas_threads(args)
-    if args.data_dir is None and framework == "keras":
-        mnist_files.prefetch_keras()
-    if args.data_dir is None and framework == "torch":
-        mnist_files.prefetch_torchvision(TORCHVISION_ROOT)
-    return args
-
 
 write_json = atomic.write_json
 BLAS_THREADS_VARIABLE = "LEVELS_BLAS_THREADS"
 MEASURE_SECONDS = 0.5           # about the most the choice of threads may spend measuring
 
 
-def limit_blas_threads(args=None):
+def limit_blas_threads(args, common):
     """The NumPy levels' BLAS threads: one, or all of them, whichever does this run's whole
     training step faster on this machine. Measured in half a second the first time a run of these sizes starts on a machine, and remembered
     (CHOICES_FILE), because the choice also changes the last bits of float32 results: every later
@@ -87,15 +54,14 @@ def limit_blas_threads(args=None):
     available = max([p["num_threads"] for p in blas] or [1])
     if available <= 1:
         return "1 (this machine's BLAS has one thread)"
-    batch = min(args.batch_size, args.limit or 60_000) if args else common.BATCH_SIZE
-    hidden, dtype = (args.hidden, args.dtype) if args else (common.HIDDEN, common.DTYPE)
+    batch, hidden, dtype = min(args.batch_size, args.limit or 60_000), args.hidden, args.dtype
     key = " | ".join([cpu_model(), *(f"{p['internal_api']} {p['version']} {p['architecture']}"
                                       for p in blas), f"{available} threads",
                       f"batch {batch}, hidden {hidden}, {dtype}", "whole step"])
     choices = read_choices()
     remembered = key in choices
     if not remembered:
-        seconds = measure_blas_threads(batch, hidden, dtype, threadpool_limits)
+        seconds = measure_blas_threads(batch, hidden, dtype, common, threadpool_limits)
         one, every = seconds[1], seconds[None]
         choices[key] = {"threads": "1" if one <= every else "all",
                         "ms_one": round(1e3 * one, 3), "ms_all": round(1e3 * every, 3)}
@@ -142,7 +108,7 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def measure_blas_threads(batch, hidden, dtype, threadpool_limits):
+def measure_blas_threads(batch, hidden, dtype, common, threadpool_limits):
     """Median seconds of one whole training step of level 4, at this run's sizes, on one BLAS
     thread (key 1) and on all of them (key None), measured in turns."""
     rng = np.random.default_rng(0)
@@ -199,43 +165,52 @@ DIVERGED_LOSS = 10 * math.log(2)
 class Report:
     """Prints each epoch's line, keeps the history, and writes --json-out at the end.
 
-    Train loss and accuracy are what Keras reports: the mean over the epoch of each batch's
-    value, computed before that batch's update and weighted by the batch's size. Test loss
-    and accuracy are computed on the test set after the epoch. The seconds of an epoch are those
-    since the previous epoch's line (or since training started), so they cover both.
+    Run from the shell, a level's calls of common.print_epoch() come here instead
+    (machinery.shell). Train loss and accuracy are what Keras reports: the mean over the epoch of
+    each batch's value, computed before that batch's update and weighted by the batch's size.
+    Test loss and accuracy are computed on the test set after the epoch. The seconds of an epoch
+    are those since the previous epoch's line (or since start(), as training starts), so they
+    cover both.
 
-    Used as a context manager around the training loop: in every case it writes the epochs so
-    far to --json-out. On Ctrl-C (machinery.interrupt) it says how far training got and exits
-    with code 130.
+    Used as a context manager around the run: once training has started, it writes the epochs so
+    far to --json-out in every case. On Ctrl-C (machinery.interrupt) it says how far training got
+    and exits with code 130.
     """
 
-    def __init__(self, script, args):
-        self.level = os.path.splitext(os.path.basename(script))[0]
-        self.args = args
+    def __init__(self, level, args, common):
+        self.level, self.args, self.common = level, args, common
         self.epochs = []
+        self.started = None                    # the time training started, once it has
 
     def __enter__(self):
-        self.start = time.perf_counter()
         interrupt.update(snapshot=self.snapshot)
         return self
 
-    def snapshot(self):
-        """--json-out's path, its contents so far, and the line that says how far training got."""
-        return (self.args.json_out,
-                {"level": self.level, "config": config(self.args), "epochs": list(self.epochs)},
-                f"Interrupted: {len(self.epochs)} of {self.args.epochs} epochs completed "
-                "(their lines are above).")
+    def start(self):
+        """Training starts now, if it has not yet: the clock of the first epoch's seconds."""
+        if self.started is None:
+            self.started = self.previous = time.perf_counter()
 
-    def epoch(self, train_loss, train_acc, test_loss, test_acc):
+    def snapshot(self):
+        """What a Ctrl-C says now, and the function that writes --json-out so far."""
+        data = {"level": self.level, "config": config(self.args), "epochs": list(self.epochs)}
+        path = self.args.json_out
+        message = (f"Interrupted: {len(self.epochs)} of {self.args.epochs} epochs completed"
+                   + (" (their lines are above)." if self.epochs else "."))
+        return message, (lambda: write_json(path, data)) if path else None
+
+    def epoch(self, epoch, epochs, train_loss, train_acc, test_loss, test_acc):
+        """common.print_epoch(), run from the shell: the same line, kept, and checked."""
+        self.start()
         now = time.perf_counter()
         row = {"epoch": len(self.epochs) + 1, "train_loss": float(train_loss),
                "train_acc": float(train_acc), "test_loss": float(test_loss),
-               "test_acc": float(test_acc), "seconds": now - self.start}
-        self.start = now
+               "test_acc": float(test_acc), "seconds": now - self.previous}
+        self.previous = now
         with interrupt.hold():                 # a Ctrl-C now finds the line and the JSON agreeing
-            print(common.format_epoch(row["epoch"], self.args.epochs, row["train_loss"],
-                                      row["train_acc"], row["test_loss"], row["test_acc"],
-                                      row["seconds"]), flush=True)
+            print(self.common.format_epoch(row["epoch"], self.args.epochs, row["train_loss"],
+                                           row["train_acc"], row["test_loss"], row["test_acc"],
+                                           row["seconds"]), flush=True)
             self.epochs.append(row)
         finite = math.isfinite(row["train_loss"]) and math.isfinite(row["test_loss"])
         if not finite or row["train_loss"] > DIVERGED_LOSS:
@@ -243,9 +218,9 @@ class Report:
                                             self.args.lr))
 
     def __exit__(self, kind, error, tb):
-        path, data, message = self.snapshot()
-        if path:
-            write_json(path, data)
+        message, save = self.snapshot()
+        if save and self.started is not None:
+            save()
         if kind is KeyboardInterrupt:          # only where machinery.interrupt is not installed
             print(message, file=sys.stderr, flush=True)
             raise SystemExit(130)
@@ -277,21 +252,22 @@ def address_space_limit():
     return None if limit == resource.RLIM_INFINITY else limit
 
 
-def memory_message():
+def memory_message(args, common):
     """One line for a run that ran out of memory: what it asked for, and what there was."""
-    if ARGS is None:
+    if args is None:
         return "out of memory."
     total, limit = memory_total(), address_space_limit()
     available = (f"; this process may use at most {gib(limit)} (ulimit -v)" if limit else
                  f"; this machine has {gib(total)}" if total else "")
-    return (f"out of memory: a model with --hidden {ARGS.hidden} and --batch-size "
-            f"{ARGS.batch_size} in {ARGS.dtype} needs at least {gib(memory_needed(ARGS))}"
+    return (f"out of memory: a model with --hidden {args.hidden} and --batch-size "
+            f"{args.batch_size} in {args.dtype} needs at least {gib(memory_needed(args, common))}"
             f"{available}. Try a smaller --hidden or --batch-size.")
 
 
-def run(main):
+def run(main, args=None, common=None):
     """Run a script's main(): user errors become one line on stderr and exit code 1,
-    Ctrl-C exits with 130; anything else is a bug and keeps its traceback."""
+    Ctrl-C exits with 130; anything else is a bug and keeps its traceback. With a level's `args`
+    (and `common`), running out of memory says what the run had asked for."""
     prog = os.path.basename(sys.argv[0])
     # The report checks every epoch's loss and stops a run that diverges, with advice; NumPy's
     # warnings about overflow on the way would only say the same thing less clearly, mid-table.
@@ -311,5 +287,5 @@ def run(main):
     except Exception as e:
         if not out_of_memory(e):
             raise
-        print(f"{prog}: error: {memory_message()}", file=sys.stderr)
+        print(f"{prog}: error: {memory_message(args, common)}", file=sys.stderr)
         sys.exit(1)

@@ -1,16 +1,15 @@
 """The flags every script understands, and every check that needs nothing but the flags.
 
-Nothing here imports NumPy or a framework, so that machinery.startup can check a level's flags
+Nothing here imports NumPy or a framework, so that machinery.shell can check a level's flags
 before TensorFlow or PyTorch loads: `--help` or a mistake is answered at once, not after the
-seconds a framework takes to import.
+seconds a framework takes to import. The defaults are common.py's hyperparameters, handed in as
+`common` (machinery imports nothing from the project's root).
 """
 
 import argparse
 import math
 import os
 import sys
-
-import common
 
 INT_MAX = 2**31 - 1          # the frameworks index with 32-bit or 64-bit integers; stay well inside
 SEED_MAX = 2**32 - 1         # what every framework's seed accepts
@@ -45,8 +44,9 @@ positive_float = _number(float, 0)
 seed_int = _number(int, 0, SEED_MAX, what="non-negative")
 
 
-def make_parser(description, device=False, save_weights=True):
-    """The flags every level understands; `device` adds --device (the PyTorch levels)."""
+def make_parser(description, common, device=False, save_weights=True):
+    """The flags every level understands, with common's defaults; `device` adds --device (the
+    PyTorch levels)."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
@@ -105,9 +105,9 @@ def level_list(text):
     return [name for name in LEVEL_NAMES if name in names]
 
 
-def compare_parser(description):
+def compare_parser(description, common):
     """compare.py's flags: the levels' data and hyperparameter flags, and its own."""
-    parser = make_parser(description, device=True, save_weights=False)
+    parser = make_parser(description, common, device=True, save_weights=False)
     parser.add_argument("--levels", type=level_list, default=list(LEVEL_NAMES), metavar="NAMES",
                         help="which levels to run, comma-separated, e.g. own_autograd,numpy "
                              f"(default: all five: {','.join(LEVEL_NAMES)})")
@@ -119,7 +119,7 @@ def compare_parser(description):
     return parser
 
 
-def one_step_parser(description, batch_size, hidden, dtype, batch_help):
+def one_step_parser(description, common, batch_size, hidden, dtype, batch_help):
     """The flags of the scripts that open up one step (one_step.py, inside.py): the batch, the
     model's size, the learning rate, the seed, the dtype and the data, checked as the levels'."""
     parser = argparse.ArgumentParser(description=description,
@@ -142,12 +142,12 @@ def one_step_parser(description, batch_size, hidden, dtype, batch_help):
     return parser
 
 
-def parser_for(script, description):
+def parser_for(script, description, common):
     """The parser of a script, by its name (level1_keras, ..., compare)."""
     framework = FRAMEWORKS[script]
     if framework == "compare":
-        return compare_parser(description)
-    return make_parser(description, device=framework == "torch")
+        return compare_parser(description, common)
+    return make_parser(description, common, device=framework == "torch")
 
 
 def check_output_path(parser, flag, path):
@@ -163,7 +163,7 @@ def check_output_path(parser, flag, path):
         parser.error(f"{flag} {path} cannot be written (permission denied)")
 
 
-def memory_needed(args):
+def memory_needed(args, common):
     """A lower bound, in bytes, of what a run needs: the parameters and their gradients, and z1
     and h for the larger of the test set and a batch (every level evaluates the test set)."""
     n_params = sum(math.prod(s) for s in common.param_shapes(args.hidden).values())
@@ -183,7 +183,7 @@ def gib(n):
     return f"{n / 2**30:.1f} GiB"
 
 
-def check_args(parser, args):
+def check_args(parser, args, common):
     """What can be checked once all flags are known, before any work is done."""
     check_output_path(parser, "--json-out", args.json_out)
     check_output_path(parser, "--save-weights", getattr(args, "save_weights", None))
@@ -201,7 +201,7 @@ def check_args(parser, args):
     if args.lr < smallest:
         parser.error(f"argument --lr: {args.lr:g} is below the smallest normal {args.dtype} "
                      f"({smallest:.4g}): the updates would round to nothing")
-    total, needed = memory_total(), memory_needed(args)
+    total, needed = memory_total(), memory_needed(args, common)
     if total is not None and needed > total:
         parser.error(f"argument --hidden: a model with --hidden {args.hidden} in {args.dtype} "
                      f"needs at least {gib(needed)} of memory (its parameters, their gradients "
@@ -213,9 +213,9 @@ def config(args):
     return {k: v for k, v in vars(args).items() if k not in ("json_out", "save_weights")}
 
 
-def parse(script, description, argv=None):
+def parse(script, description, common, argv=None):
     """Parse and check the flags of `script`; argparse's message and exit code 2 if they are bad."""
-    parser = parser_for(script, description)
+    parser = parser_for(script, description, common)
     args = parser.parse_args(argv)
-    check_args(parser, args)
+    check_args(parser, args, common)
     return args

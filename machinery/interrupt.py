@@ -11,8 +11,9 @@ raises it. Its handler instead
      every output file is either written whole and renamed into place, or not begun.
 A Ctrl-C that arrives while an output file is being written waits until it is complete.
 
-machinery.startup installs the handler as a script starts; the script then says, through
-`update()`, what the JSON and the message would be at each moment.
+machinery.shell installs the handler as a script starts; the script then says, through
+`update()`, what it would write and say at each moment. This module imports nothing of the
+project: what writes the JSON (machinery.atomic) is handed to it inside the snapshot.
 """
 
 import os
@@ -23,7 +24,8 @@ _state = {"snapshot": None, "on_interrupt": None, "holding": 0, "pending": False
 
 
 def install(snapshot=None):
-    """Answer Ctrl-C from now on. `snapshot()` returns (path or None, data, message)."""
+    """Answer Ctrl-C from now on. `snapshot()` returns (message, save): the line to print, and a
+    function that writes the results so far (or None when there is nothing to write)."""
     _state["snapshot"] = snapshot
     _state["stderr"] = os.dup(2)   # the real stderr, even while a framework's import silences 2
     signal.signal(signal.SIGINT, _handler)
@@ -70,10 +72,9 @@ def finish():
         if _state["on_interrupt"] is not None:
             _state["on_interrupt"]()
         if _state["snapshot"] is not None:
-            path, data, message = _state["snapshot"]()
-            if path:
-                from machinery import atomic
-                atomic.write_json(path, data)
+            message, save = _state["snapshot"]()
+            if save is not None:
+                save()
     except Exception as error:                 # the JSON could not be written: say why, still 130
         message += f" ({error})"
     for stream in (sys.stdout, sys.stderr):

@@ -80,7 +80,7 @@ def check_mnist(x_train, y_train, x_test, y_test):
                             "digit labels must be 0-9.")
 
 
-# Arrays read by machinery.startup before the framework loaded, for the level's first read.
+# Arrays read by machinery.shell before the framework loaded, for the first read after it.
 _kept = {}
 
 
@@ -115,7 +115,8 @@ def _read_dir(data_dir):
     return arrays
 
 
-CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "mnist-idx")
+CACHE_DIR = os.path.join(os.path.expanduser("~"), ".cache", "mnist-idx")   # levels 3½ and 4: MNIST_DIR
+TORCHVISION_ROOT = os.path.join(os.path.expanduser("~"), ".cache", "torchvision")   # levels 2 and 3
 
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"   # a mirror of the original files

@@ -2,7 +2,8 @@
 
 The file layout is the scripts' notation: W1 is 784 x H, b1 is H, W2 is H x 10, b2 is 10, so that
 h = tanh(x W1 + b1) and a = sigmoid(h W2 + b2). PyTorch's nn.Linear stores the transpose of W;
-into_torch_model() and from_torch_model() convert.
+into_torch_model() and from_torch_model() convert. The names and shapes are common.py's
+(PARAM_NAMES, param_shapes), handed in as `common`.
 """
 
 import zipfile
@@ -10,27 +11,26 @@ import zlib
 
 import numpy as np
 
-import common
 from machinery import atomic
 from machinery.errors import UserError
 
 
-# Parameters read by machinery.startup before the framework loaded, for the level's first read.
+# Parameters read by machinery.shell before the framework loaded, for the first read after it.
 _kept = {}
 
 
-def load(args, convert=None, keep=False):
+def load(args, common, convert=None, keep=False):
     """W1, b1, W2, b2 from the file --init-from, as NumPy arrays of --dtype, every value checked,
     each passed through `convert` if given (torch.from_numpy: as tensors). With `keep`, they are
     also kept for the next call, which then reads nothing."""
     key = (args.init_from, args.hidden, args.dtype)
-    result = _kept.pop(key, None) or _load(args)
+    result = _kept.pop(key, None) or _load(args, common)
     if keep:
         _kept[key] = result
     return {name: convert(array) for name, array in result.items()} if convert else result
 
 
-def _load(args):
+def _load(args, common):
     path, dtype = args.init_from, np.dtype(args.dtype)
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -72,10 +72,10 @@ def as_numpy(value):
 
 
 def save(path, params):
-    """Write W1, b1, W2, b2 (NumPy arrays or torch tensors, file layout) to an .npz file, whole or
-    not at all."""
+    """Write {name: parameter} (W1, b1, W2, b2 as NumPy arrays or torch tensors, file layout) to
+    an .npz file, whole or not at all."""
     with atomic.replace(path) as f:
-        np.savez(f, **{name: as_numpy(params[name]) for name in common.PARAM_NAMES})
+        np.savez(f, **{name: as_numpy(value) for name, value in params.items()})
 
 
 def into_torch_model(model, params):

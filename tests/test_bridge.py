@@ -2,7 +2,7 @@
 
 import torch
 
-import bridge_function as bridge
+from instruments import bridge_function as bridge
 import common
 import level3_autograd
 

@@ -14,7 +14,7 @@ from conftest import ROOT
 
 sys.path.insert(0, ROOT)
 import level4_numpy  # noqa: E402
-from one_step import locals_of  # noqa: E402
+from instruments.one_step import locals_of  # noqa: E402
 
 PAGE = os.path.join(ROOT, "docs", "by_hand.md")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")

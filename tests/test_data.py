@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from machinery import cli, mnist_files
+from machinery import flags, levels, mnist_files
 from conftest import ROOT, offline_env, write_idx
 
 
@@ -33,15 +33,15 @@ def test_read_mnist_dir(tmp_path):
 # Each level's own load_data(), run in a process of its own (TensorFlow and PyTorch are not
 # meant to share one process), for both dtypes, saving what it returns for the test to compare.
 LOADERS = {
-    "keras": "import level1_keras as m; load = lambda dtype: m.load_data(d, 1000, dtype)",
+    "keras": "import level1_keras as m; load = lambda dtype: levels.load_data(m, d, 1000, dtype)",
     "pytorch": "import torch, level2_pytorch as m; "
-               "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype))",
+               "load = lambda dtype: levels.load_data(m, d, 1000, getattr(torch, dtype))",
     "autograd": "import torch, level3_autograd as m; "
-                "load = lambda dtype: m.load_data(d, 1000, getattr(torch, dtype))",
+                "load = lambda dtype: levels.load_data(m, d, 1000, getattr(torch, dtype))",
     "own_autograd": "import numpy, level3b_own_autograd as m; "
-                    "load = lambda dtype: m.load_data(d, 1000, numpy.dtype(dtype))",
+                    "load = lambda dtype: levels.load_data(m, d, 1000, numpy.dtype(dtype))",
     "numpy": "import numpy, level4_numpy as m; "
-             "load = lambda dtype: m.load_data(d, 1000, numpy.dtype(dtype))",
+             "load = lambda dtype: levels.load_data(m, d, 1000, numpy.dtype(dtype))",
 }
 SAVE = ("\nimport numpy as np\nfor dtype in ('float32', 'float64'):\n"
         "    (a, b), (c, e) = load(dtype)\n"
@@ -55,7 +55,7 @@ def loaded(mnist_dir, tmp_path_factory):
     out = {"float32": {}, "float64": {}}
     for name, code in LOADERS.items():
         path = str(folder / name)
-        program = f"d, out = {mnist_dir!r}, {path!r}; " + code + SAVE
+        program = f"from machinery import levels; d, out = {mnist_dir!r}, {path!r}; " + code + SAVE
         done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True,
                               text=True, env=offline_env(folder))
         assert done.returncode == 0, done.stderr
@@ -83,9 +83,26 @@ def test_loaders_give_identical_arrays(loaded, mnist_dir, dtype):
 
 
 def test_data_dir_from_environment(mnist_dir, monkeypatch):
+    import common
     monkeypatch.setenv("MNIST_DIR", mnist_dir)
-    args = cli.parse_args("x", [])
+    args = flags.parse("level4_numpy", "x", common, [])
     assert args.data_dir == mnist_dir
-    args = cli.parse_args("x", ["--data-dir", "elsewhere"])
+    args = flags.parse("level4_numpy", "x", common, ["--data-dir", "elsewhere"])
     assert args.data_dir == "elsewhere"
     assert os.path.isdir(mnist_dir)
+
+
+@pytest.mark.parametrize("level", ["level3b_own_autograd", "level4_numpy"])
+def test_the_numpy_levels_read_idx_files_as_the_machinery_does(level, tmp_path):
+    """Levels 3½ and 4 read the IDX files themselves, with the lesson's few lines; they read what
+    machinery/mnist_files.py, which checks every byte, reads; and they look where it downloads."""
+    import importlib
+    module = importlib.import_module(level)
+    assert module.MNIST_DIR == mnist_files.CACHE_DIR
+    for shape in [(7,), (5, 28, 28), (3, 4, 6)]:
+        array = np.random.default_rng(len(shape)).integers(0, 256, shape).astype(np.uint8)
+        write_idx(tmp_path / "a-idx-ubyte.gz", array)
+        with levels.replaced(module, "MNIST_DIR", str(tmp_path)):
+            mine = module.read_idx("a-idx-ubyte.gz")
+        assert np.array_equal(mine, mnist_files.read_idx(str(tmp_path / "a-idx-ubyte.gz")))
+        assert mine.shape == shape and mine.dtype == np.uint8

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-import graphs
+from instruments import graphs
 from conftest import ROOT, offline_env, run_script
 
 PAGE = os.path.join(ROOT, "docs", "inside.md")
@@ -23,7 +23,7 @@ def inside_run(mnist_dir, tmp_path_factory):
     """inside.py with its defaults (B = 4, H = 5, float32) on the tests' small data."""
     folder = tmp_path_factory.mktemp("inside")
     out = folder / "inside.json"
-    done = run_script("inside.py", "--data-dir", mnist_dir, "--json-out", out, home=folder)
+    done = run_script("instruments/inside.py", "--data-dir", mnist_dir, "--json-out", out, home=folder)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""                               # no TensorFlow log, no warnings
     return done.stdout, json.loads(out.read_text())
@@ -178,7 +178,7 @@ sys.path.insert(0, {ROOT!r})
 import numpy as np
 import keras
 import level1_keras, level4_numpy
-from graphs import keras_graph
+from instruments.graphs import keras_graph
 original = keras.layers.Dense
 def dense(units, activation=None, **kw):
     return original(units, activation="relu" if activation == "tanh" else activation, **kw)
@@ -255,7 +255,7 @@ def test_the_picture_script_draws(inside_run, tmp_path):
 
 
 def test_help_and_bad_flags(mnist_dir, tmp_path):
-    done = run_script("inside.py", "--help", home=tmp_path)
+    done = run_script("instruments/inside.py", "--help", home=tmp_path)
     assert done.returncode == 0 and "Inside the frameworks" in done.stdout
     assert "--arrays-in" not in done.stdout and "--part" not in done.stdout
     for flags, code, message in [
@@ -265,7 +265,7 @@ def test_help_and_bad_flags(mnist_dir, tmp_path):
             (["--data-dir", tmp_path / "missing"], 1, "does not exist")]:
         args = ["--data-dir", mnist_dir] + [str(f) for f in flags] if "--data-dir" not in flags \
             else [str(f) for f in flags]
-        done = run_script("inside.py", *args, home=tmp_path)
+        done = run_script("instruments/inside.py", *args, home=tmp_path)
         assert done.returncode == code, (flags, done.stderr)
         assert message in done.stderr, (flags, done.stderr)
         assert "Traceback" not in done.stderr

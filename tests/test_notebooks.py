@@ -12,6 +12,7 @@ import pytest
 
 import common
 from conftest import LEVELS, ROOT, offline_env
+from machinery import levels
 
 sys.path.insert(0, os.path.join(ROOT, "docs"))
 import make_notebooks  # noqa: E402
@@ -59,8 +60,9 @@ def level_step_loss(level, data_dir, tmp_path):
     if level == "level1_keras.py":              # TensorFlow, in a process of its own
         code = (f"import sys; sys.path.insert(0, {ROOT!r})\n"
                 "import machinery.quiet_tensorflow, keras, common, level1_keras as L\n"
+                "from machinery import levels\n"
                 "keras.utils.set_random_seed(common.SEED); keras.config.set_floatx(common.DTYPE)\n"
-                f"(x, y), _ = L.load_data({data_dir!r}, {rows}, common.DTYPE)\n"
+                f"(x, y), _ = levels.load_data(L, {data_dir!r}, {rows}, common.DTYPE)\n"
                 "model = L.build_model(common.HIDDEN); L.compile_model(model, common.LR)\n"
                 f"print(repr(float(model.train_on_batch(x[:{batch}], y[:{batch}])[0])))")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -71,7 +73,7 @@ def level_step_loss(level, data_dir, tmp_path):
     if level in ("level2_pytorch.py", "level3_autograd.py"):
         import torch
         dtype = getattr(torch, common.DTYPE)
-        (x, y), _ = L.load_data(data_dir, rows, dtype)
+        (x, y), _ = levels.load_data(L, data_dir, rows, dtype)
         x, y = x[:batch], y[:batch]
         if level == "level2_pytorch.py":
             torch.manual_seed(common.SEED)
@@ -79,14 +81,12 @@ def level_step_loss(level, data_dir, tmp_path):
             optimizer = torch.optim.SGD(model.parameters(), lr=common.LR)
             return float(L.train_step(model, optimizer, x, y)[0])
         params = L.init_params(common.HIDDEN, torch.Generator().manual_seed(common.SEED), dtype)
-        params = {k: p.requires_grad_() for k, p in params.items()}
         return float(L.train_step(params, x, y, common.LR)[0])
     dtype = np.dtype(common.DTYPE)
-    (x, y), _ = L.load_data(data_dir, rows, dtype)
+    (x, y), _ = levels.load_data(L, data_dir, rows, dtype)
     params = L.init_params(common.HIDDEN, np.random.default_rng(common.SEED), dtype)
     x, y = x[:batch], y[:batch]
     if level == "level3b_own_autograd.py":
-        params = {k: L.Tensor(p, requires_grad=True) for k, p in params.items()}
         x, y = L.Tensor(x), L.Tensor(y)
     return float(L.train_step(params, x, y, common.LR)[0])
 
@@ -104,7 +104,7 @@ def test_notebook_runs_and_teaches_the_levels_numbers(level, mnist_dir, tmp_path
                      for o in c.outputs if o.output_type == "stream")
     printed = float(re.search(re.escape(make_notebooks.LOSS_LINE) + r"(\S+)", text).group(1))
     assert printed == pytest.approx(level_step_loss(level, mnist_dir, tmp_path), rel=1e-6)
-    assert len(re.findall(r"^epoch \d+: train loss", text, re.M)) == make_notebooks.EPOCHS
+    assert len(re.findall(r"^epoch +\d+/\d+  train loss", text, re.M)) == make_notebooks.EPOCHS
 
 
 def test_a_level_without_a_section_stops_the_generator(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 import common
 import level4_numpy
-import one_step
+from instruments import one_step
 from conftest import run_script
 from machinery import mnist_files
 
@@ -20,7 +20,7 @@ HIDDEN_IN_KERAS = ["z1", "h", "z2", "dz2", "dh", "dz1"]     # inside its Dense l
 
 def run_one_step(data_dir, folder, *flags):
     out = folder / "one_step.json"
-    done = run_script("one_step.py", "--data-dir", data_dir, *flags, "--json-out", out, home=folder)
+    done = run_script("instruments/one_step.py", "--data-dir", data_dir, *flags, "--json-out", out, home=folder)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""                               # no TensorFlow log, no warnings
     return done.stdout, json.loads(out.read_text())
@@ -195,7 +195,7 @@ def error_line(done, script):
 @pytest.mark.parametrize("case", BAD_FLAGS)
 def test_bad_flags_get_the_levels_errors(case, mnist_dir, tmp_path):
     flags = BAD_FLAGS[case]
-    done = run_script("one_step.py", "--data-dir", mnist_dir, *flags, home=tmp_path)
+    done = run_script("instruments/one_step.py", "--data-dir", mnist_dir, *flags, home=tmp_path)
     level = run_script("level4_numpy.py", "--data-dir", mnist_dir, *flags, home=tmp_path)
     assert done.returncode == level.returncode == 2, done.stderr
     assert flags[0] in done.stderr
@@ -207,7 +207,7 @@ def test_bad_data_dir(folder, tmp_path):
     data = tmp_path / folder
     if folder == "empty":
         data.mkdir()
-    done = run_script("one_step.py", "--data-dir", data, home=tmp_path)
+    done = run_script("instruments/one_step.py", "--data-dir", data, home=tmp_path)
     level = run_script("level4_numpy.py", "--data-dir", data, home=tmp_path)
     assert done.returncode == 1 and done.stdout == ""
     assert "--data-dir" in done.stderr
@@ -215,7 +215,7 @@ def test_bad_data_dir(folder, tmp_path):
 
 
 def test_no_data_dir_and_no_network(tmp_path):
-    done = run_script("one_step.py", home=tmp_path)             # offline_env drops MNIST_DIR
+    done = run_script("instruments/one_step.py", home=tmp_path)             # offline_env drops MNIST_DIR
     assert done.returncode == 1
     assert "could not download" in error_line(done, "one_step.py")
     assert "--data-dir" in done.stderr

@@ -82,7 +82,7 @@ def test_real_mnist_one_epoch_above_90_percent(script, real_mnist, tmp_path):
 
 def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     out, png = tmp_path / "bench.json", tmp_path / "speed.png"
-    done = run_script("bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
+    done = run_script("instruments/bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
                       "--hidden", 16, "--batch-sizes", "300,50", "--repeats", 2, "--json-out", out,
                       "--plot", png, "--levels", "numpy,keras", home=tmp_path,
                       env=ALL_BLAS_THREADS)                # it compares NumPy's threads
@@ -112,7 +112,7 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Several runs combined: the median of each cell, each run's thread lines, the plot
     again = tmp_path / "combined.png"
-    done = run_script("bench.py", "--combine", out, out, "--plot", again, home=tmp_path)
+    done = run_script("instruments/bench.py", "--combine", out, out, "--plot", again, home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "then the median of 2 runs" in done.stdout and again.exists()
     assert done.stdout.count("run 2: batch ") == 2

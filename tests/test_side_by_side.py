@@ -100,10 +100,9 @@ def test_the_marks_tell_a_lesson_from_a_respelling():
 
 
 @pytest.mark.parametrize("left,right,expected", [
-    # the engine's .data, a save to a weights file, np.mean for the engine's mean, Tensor(...)
+    # the engine's .data, the shell run's line, np.mean for the engine's mean, Tensor(...)
     ("    return loss.data, accuracy(a, y)", "    return loss, accuracy(a, y)", "respelled"),
-    ("    params_files.save(args.save_weights, params)",
-     "    params_files.save(args.save_weights, {k: p.data for k, p in params.items()})", "glue"),
+    ("    main()", "    common.run(main)            # main() with the flags", "glue"),
     ("    return mean(softplus - y * z2)", "    return np.mean(softplus - y * z2)", "respelled"),
     ("    x, y = Tensor(x_train[batch]), Tensor(y_train[batch])",
      "    x, y = x_train[batch], y_train[batch]", "respelled"),
@@ -111,8 +110,8 @@ def test_the_marks_tell_a_lesson_from_a_respelling():
     ("    # Backward pass: autograd fills p.grad", "    # Backward pass: gradients() by hand", "lesson"),
 ])
 def test_a_mark_is_lesson_only_when_the_code_or_words_change(left, right, expected):
-    if "save_weights" in left:             # glue: inside `if args.save_weights:`
-        left, right = "    if args.save_weights:\n    " + left, "    if args.save_weights:\n    " + right
+    if "main()" in left:                   # glue: inside `if __name__ == "__main__":`
+        left, right = 'if __name__ == "__main__":\n' + left, 'if __name__ == "__main__":\n' + right
     assert sbs.marks(left, right)[1][-1] == expected
 
 
@@ -390,8 +389,8 @@ def test_lesson_only_lists_every_line_it_hides():
         lines = open(os.path.join(ROOT, name), encoding="utf-8").read().splitlines()
         glue = {i + 1 for i, (rule, _) in enumerate(level_text.glue(lines)) if rule}
         assert glue == {int(n) for level, n, _ in listed if level == name}, name
-        assert any("args.init_from" in lines[n - 1] for n in glue), name
-        assert not any("mnist_files.read_dir" in lines[n - 1] for n in glue), name
+        assert [lines[n - 1].split("#")[0].strip() for n in sorted(glue)] == \
+            ['if __name__ == "__main__":', "common.run(main)"], name
 
 
 def html_unescape(text):
@@ -414,13 +413,12 @@ def test_browser_lesson_only_hides_exactly_the_listed_lines(browser):
         names = [name for name, *_ in sbs.LEVELS]
         gone = sorted({(names[int(c)], int(n)) for c, n in all_lines} -
                       {(names[int(c)], int(n)) for c, n in shown})
-        assert gone == hidden_on_page(browser) and len(gone) > 30
+        assert gone == hidden_on_page(browser) and len(gone) == 2 * len(names)
         # the split view in lesson only: no glue line on either side
         browser.find_element(By.CSS_SELECTOR, 'button[data-view="0-4"]').click()
         assert js(browser, "return location.hash") == "#view=1-4&lesson"
         texts = [t for rows in split_rows(browser) for pair in rows for t in pair if t]
-        assert texts and not any("cli.Report" in t or "args.init_from" in t or
-                                 "import machinery" in t for t in texts)
+        assert texts and not any("common.run" in t or "__main__" in t for t in texts)
         assert overflowing(browser) == []
     finally:
         browser.get("file://" + PAGE)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-import blas_ladder
+from instruments import blas_ladder
 import common
 from conftest import run_script
 
@@ -17,7 +17,7 @@ def test_xla_gives_the_plain_numbers(mnist_dir, tmp_path):
     """Level 1 with jit_compile=True ends where level 1 as it is ends, within float32 rounding;
     the table and the JSON say so."""
     out = tmp_path / "compilers.json"
-    done = run_script("compilers.py", "--data-dir", mnist_dir, *SMALL, "--modes", "plain,xla",
+    done = run_script("instruments/compilers.py", "--data-dir", mnist_dir, *SMALL, "--modes", "plain,xla",
                       "--json-out", out, home=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = {(r["level"], r["mode"]): r for r in json.loads(out.read_text())["rows"]}
@@ -34,7 +34,7 @@ def test_compiled_forward_and_loss_give_the_eager_numbers(mnist_dir, tmp_path):
     weights = {}
     for mode in ("plain", "compiled-forward-loss"):
         out = tmp_path / f"{mode}.npz"
-        done = run_script("compilers.py", "--framework", "torch", "--mode", mode, "--batch-size",
+        done = run_script("instruments/compilers.py", "--framework", "torch", "--mode", mode, "--batch-size",
                           32, "--data-dir", mnist_dir, "--limit", 256, "--epochs", 1, "--hidden",
                           16, "--out", out, home=tmp_path)
         assert done.returncode == 0, done.stderr
@@ -86,18 +86,18 @@ def test_the_ladders_three_ways_give_the_same_numbers():
 
 
 def test_ladder_and_compilers_command_lines(tmp_path):
-    done = run_script("blas_ladder.py", "--batch-size", 3, "--hidden", 5, home=tmp_path)
+    done = run_script("instruments/blas_ladder.py", "--batch-size", 3, "--hidden", 5, home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "pure Python, three loops" in done.stdout and "x @ W1" in done.stdout
     for script, flags, message in [
-            ("blas_ladder.py", ["--hidden", "0"], "--hidden: must be a positive whole number"),
-            ("compilers.py", ["--modes", "fast"], "'fast' is not one of"),
-            ("compilers.py", ["--batch-sizes", "32,x"], "--batch-sizes"),
-            ("bench.py", ["--batch-sizes", "0"], "must be a positive whole number"),
-            ("bench.py", ["--levels", "jax"], "give some of keras")]:
+            ("instruments/blas_ladder.py", ["--hidden", "0"], "--hidden: must be a positive whole number"),
+            ("instruments/compilers.py", ["--modes", "fast"], "'fast' is not one of"),
+            ("instruments/compilers.py", ["--batch-sizes", "32,x"], "--batch-sizes"),
+            ("instruments/bench.py", ["--batch-sizes", "0"], "must be a positive whole number"),
+            ("instruments/bench.py", ["--levels", "jax"], "give some of keras")]:
         done = run_script(script, *flags, home=tmp_path)
         assert done.returncode == 2 and message in done.stderr, (script, done.stderr)
         assert "Traceback" not in done.stderr
-    for script in ("blas_ladder.py", "compilers.py", "bench.py"):
+    for script in ("instruments/blas_ladder.py", "instruments/compilers.py", "instruments/bench.py"):
         done = run_script(script, "--help", home=tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout

@@ -110,7 +110,7 @@ def main(argv=None):
     print("gradient check of gradients_mse (relative error, pass <= 1e-6):",
           helpers.format_errors(errors))
 
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
     steps_per_epoch = -(-len(x_train) // args.batch_size)
     max_steps = args.epochs * steps_per_epoch
     print(f"confidently wrong start: b2[0] = 6, a[:, 0] ~ 0.998 for every image; lr {args.lr:g}, "

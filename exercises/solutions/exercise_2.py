@@ -117,7 +117,7 @@ def main(argv=None):
         print(f"{init:>6}: std of z after ReLU layers 1, 5, 10 (256 wide): "
               f"{stds[0]:.3f}  {stds[4]:.3f}  {stds[9]:.4f}")
 
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
     runs = {"tanh + Glorot (level 4)": (level4_numpy.train_step, level4_numpy.forward, "glorot"),
             "ReLU + Glorot": (train_step_relu, forward_relu, "glorot"),
             "ReLU + He": (train_step_relu, forward_relu, "he")}

@@ -139,9 +139,9 @@ def main(argv=None):
                         "their weights")
     args = helpers.parse(p, argv)
     dtype = np.dtype(args.dtype)
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
     rng = np.random.default_rng(args.seed)
-    start = params_files.load(args) if args.init_from else level4_numpy.init_params(
+    start = params_files.load(args, common) if args.init_from else level4_numpy.init_params(
         args.hidden, rng, dtype)
 
     if args.keras_trap:

@@ -32,6 +32,7 @@ sys.path.insert(0, PROJECT)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import common  # noqa: E402
 import level3_autograd  # noqa: E402
 import level4_numpy  # noqa: E402
 from exercises import helpers  # noqa: E402
@@ -83,8 +84,8 @@ def train_level4_mean(start, x_train, y_train, epochs, batch_size, lr):
 def main(argv=None):
     args = helpers.parse(helpers.parser(__doc__, epochs=2, batch_size=50, lr=0.7, hidden=24,
                                         limit=1500, dtype="float64"), argv)
-    (x_train, y_train), _ = level4_numpy.load_data(args.data_dir, args.limit, np.dtype(args.dtype))
-    start = params_files.load(args) if args.init_from else level4_numpy.init_params(
+    (x_train, y_train), _ = helpers.load_data(level4_numpy, args.data_dir, args.limit, np.dtype(args.dtype))
+    start = params_files.load(args, common) if args.init_from else level4_numpy.init_params(
         args.hidden, np.random.default_rng(args.seed), np.dtype(args.dtype))
     setting = (x_train, y_train, args.epochs, args.batch_size)
 

@@ -176,8 +176,8 @@ def main(argv=None):
                    help="train one level and --save-weights, or all four and compare (default)")
     args = helpers.parse(p, argv)
     dtype = np.dtype(args.dtype)
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
-    start = params_files.load(args) if args.init_from else level4_numpy.init_params(
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
+    start = params_files.load(args, common) if args.init_from else level4_numpy.init_params(
         args.hidden, np.random.default_rng(args.seed), dtype)
 
     mu = keras_momentum(args.momentum)         # the momentum as Keras 3 applies it (see above)

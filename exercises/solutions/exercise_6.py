@@ -102,7 +102,7 @@ def main(argv=None):
     print("gradient check, two hidden layers (relative error, pass <= 1e-6):",
           helpers.format_errors(errors))
 
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
     rng = np.random.default_rng(args.seed)
     params = init_params([common.N_INPUTS, args.hidden, args.hidden2, common.N_OUTPUTS], rng, dtype)
     print(f"784 -> {args.hidden} -> {args.hidden2} -> 10, lr {args.lr:g}, batch {args.batch_size}")

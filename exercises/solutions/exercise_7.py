@@ -95,7 +95,7 @@ def main(argv=None):
     except ValueError as e:
         print(f"  with H = 7 the wrong transpose does not even run: ValueError: {e}")
 
-    (x_train, y_train), (x_test, y_test) = level4_numpy.load_data(args.data_dir, args.limit, dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
     print(f"and yet they train: test accuracy after {args.epochs} epoch(s), hidden {args.hidden}, "
           f"lr {args.lr:g}")
     for label, gradients in VERSIONS.items():

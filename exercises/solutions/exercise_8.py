@@ -74,10 +74,9 @@ def train(model, start, x_train, y_train, x_test, y_test, args):
     """Level 1's training: its compile_model(), fit() and report line, from `start`."""
     model.set_weights([start[name] for name in common.PARAM_NAMES])
     level1_keras.compile_model(model, args.lr)
-    with cli.Report(level1_keras.__file__, args) as report:
-        model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                  shuffle=args.shuffle, validation_data=(x_test, y_test), verbose=0,
-                  callbacks=[level1_keras.report_callback(report)])
+    model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+              shuffle=args.shuffle, validation_data=(x_test, y_test), verbose=0,
+              callbacks=[level1_keras.print_epochs(args.epochs)])
     return dict(zip(common.PARAM_NAMES, model.get_weights()))
 
 
@@ -86,9 +85,9 @@ def main(argv=None):
                                         limit=1500, dtype="float64", shuffle=False), argv)
     keras.utils.set_random_seed(args.seed)
     keras.config.set_floatx(args.dtype)
-    (x_train, y_train), (x_test, y_test) = level1_keras.load_data(args.data_dir, args.limit,
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level1_keras, args.data_dir, args.limit,
                                                                   args.dtype)
-    start = params_files.load(args) if args.init_from else level4_numpy.init_params(
+    start = params_files.load(args, common) if args.init_from else level4_numpy.init_params(
         args.hidden, np.random.default_rng(args.seed), np.dtype(args.dtype))
     data = (x_train, y_train, x_test, y_test, args)
 

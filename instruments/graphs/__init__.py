@@ -11,7 +11,7 @@ line of level4_numpy.py that computes the same thing: LEVEL4 below, looked up in
 
 import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # What level 4 computes, by name, and the start of the line of level4_numpy.py that computes it.
 LEVEL4 = {

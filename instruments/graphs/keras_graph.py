@@ -19,7 +19,7 @@ import inspect
 import numpy as np
 
 import common
-import graphs
+from instruments import graphs
 
 PLUMBING = {"Const", "Placeholder", "ReadVariableOp", "Identity", "IdentityN", "NoOp"}
 GROUPS = [("forward", "model(x): the two Dense layers", "forward()"),

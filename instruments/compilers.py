@@ -25,7 +25,7 @@ run's (all runs start from one seeded draw and take the batches in order). Every
 process of its own, with an empty cache for PyTorch's compiler, so that no run reuses another's
 compiled code.
 
-    python compilers.py --data-dir PATH/TO/MNIST [--batch-sizes 32,2048] [--epochs 3]
+    python instruments/compilers.py --data-dir PATH/TO/MNIST [--batch-sizes 32,2048] [--epochs 3]
                         [--modes plain,xla,compiled-step,compiled-step-cleared,...]
 """
 
@@ -37,10 +37,12 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-from machinery import cli, flags, processes
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+from machinery import cli, flags, levels, processes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERAS_MODES = {"plain": "plain (a traced graph)", "xla": "jit_compile=True (XLA)"}
@@ -120,7 +122,7 @@ def torch_run(mode, x, y, start, batch, epochs, lr):
 def run_here(args):
     """In a child process: one framework, one mode, one batch size; results into --out (.npz)."""
     import level4_numpy
-    (x, y), _ = level4_numpy.load_data(args.data_dir, args.limit, np.dtype("float32"))
+    (x, y), _ = levels.load_data(level4_numpy, args.data_dir, args.limit, np.dtype("float32"))
     start = start_params(args.hidden, args.seed)
     run = keras_run if args.framework == "keras" else torch_run
     seconds, losses, weights = run(args.mode, x, y, start, args.batch_size, args.epochs, args.lr)

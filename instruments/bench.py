@@ -22,9 +22,9 @@ say whether level 4's own choice is within 5% of the faster setting, with the sp
 repeats. The header names the CPU, the BLAS library and its threads, and the GPU.
 
 Run by hand (not a test):
-    python bench.py --data-dir DIR [--batch-sizes 32,256,2048] [--plot docs/speed.png]
+    python instruments/bench.py --data-dir DIR [--batch-sizes 32,256,2048] [--plot docs/speed.png]
                     [--json-out FILE]
-    python bench.py --combine RUN1.json RUN2.json ... [--plot docs/speed.png]   # medians of runs
+    python instruments/bench.py --combine RUN1.json RUN2.json ... [--plot docs/speed.png]   # medians of runs
 """
 
 import argparse
@@ -35,22 +35,27 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-from machinery import cli, flags, mnist_files, processes
-from machinery.errors import UserError
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+from machinery import cli, flags, mnist_files, processes  # noqa: E402
+from machinery.errors import UserError  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 LEVELS = {"keras": ("level1_keras", None), "pytorch": ("level2_pytorch", "cpu"),
           "autograd": ("level3_autograd", "cpu"), "own_autograd": ("level3b_own_autograd", None),
           "numpy": ("level4_numpy", None)}
 CUDA_LEVELS = {"pytorch-cuda": ("level2_pytorch", "cuda"), "autograd-cuda": ("level3_autograd", "cuda")}
 WITHIN = 0.05           # a choice within this fraction of the faster setting is a right choice
 
-# Imports the level, then runs its load_data(), timing each; prints the two numbers as JSON.
+# Imports the level, then runs its load_data() on --data-dir, timing each; prints the two
+# numbers as JSON.
 PROBE = """
 import json, sys, time
+from machinery import levels
 start = time.perf_counter()
 import {module} as level
 imported = time.perf_counter()
@@ -59,11 +64,11 @@ loaded = time.perf_counter()
 print(json.dumps({{"import": imported - start, "data": loaded - imported}}))
 """
 LOAD = {
-    "keras": "level.load_data(sys.argv[1], None, 'float32')",
-    "pytorch": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
-    "autograd": "import torch; level.load_data(sys.argv[1], None, torch.float32, 'cpu')",
-    "own_autograd": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
-    "numpy": "import numpy; level.load_data(sys.argv[1], None, numpy.dtype('float32'))",
+    "keras": "levels.load_data(level, sys.argv[1], None, 'float32')",
+    "pytorch": "import torch; levels.load_data(level, sys.argv[1], None, torch.float32)",
+    "autograd": "import torch; levels.load_data(level, sys.argv[1], None, torch.float32)",
+    "own_autograd": "import numpy; levels.load_data(level, sys.argv[1], None, numpy.dtype('float32'))",
+    "numpy": "import numpy; levels.load_data(level, sys.argv[1], None, numpy.dtype('float32'))",
 }
 # Where the frameworks compute: TensorFlow's GPUs, and whether PyTorch sees CUDA, with its GPU.
 DEVICES = """
@@ -97,7 +102,7 @@ def run_level(module, device, batch, args, folder, env=None):
         command += ["--device", device]
     if args.limit:
         command += ["--limit", args.limit]
-    processes.run_python(module + ".py", os.path.join(HERE, module + ".py"), *command, env=env)
+    processes.run_python(module + ".py", os.path.join(ROOT, module + ".py"), *command, env=env)
     with open(json_out) as f:
         report = json.load(f)
     return [e["seconds"] for e in report["epochs"]], report["config"]

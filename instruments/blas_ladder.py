@@ -11,17 +11,21 @@ kernels written for the CPU). Here is that one product, z = x W1 at a training s
 Each is timed (the median of --repeats runs; pure Python runs once unless asked for more), and the
 three results are checked against each other: the same numbers, up to float32 rounding.
 
-    python blas_ladder.py [--batch-size 32] [--hidden 256] [--repeats 5]
+    python instruments/blas_ladder.py [--batch-size 32] [--hidden 256] [--repeats 5]
 """
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-from machinery import cli, flags
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+from machinery import cli, flags  # noqa: E402
 
 
 def pure_python(x, W):

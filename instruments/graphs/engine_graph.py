@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-import graphs
+from instruments import graphs
 
 
 def engine_kind(tensor):

@@ -5,7 +5,7 @@ loss L, the backward pass dL/dz2 ... dL/db1, and the update theta <- theta - lr 
 script takes that one step at every level, from the same start on the same batch, and prints
 each quantity as each level computed it, then the largest difference between the levels:
 
-    python one_step.py --data-dir PATH/TO/MNIST
+    python instruments/one_step.py --data-dir PATH/TO/MNIST
 
 The start is one seeded Glorot-normal draw (level 4's init_params, as compare.py --lockstep
 uses); the batch is the first B training examples, loaded by each level's own load_data().
@@ -44,11 +44,13 @@ import sys
 import tempfile
 from typing import Callable, NamedTuple
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-import level4_numpy
-from machinery import cli, flags, mnist_files, params_files, processes
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import level4_numpy  # noqa: E402
+from machinery import cli, flags, levels, mnist_files, params_files, processes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH_SIZE = 4          # small, so that every number can be looked at
@@ -123,7 +125,7 @@ def keras_step(args, start):
     import level1_keras
 
     keras.config.set_floatx(args.dtype)
-    (x, y), _ = level1_keras.load_data(args.data_dir, args.batch_size, args.dtype)
+    (x, y), _ = levels.load_data(level1_keras, args.data_dir, args.batch_size, args.dtype)
     model = level1_keras.build_model(args.hidden)
     model.set_weights([start[name] for name in common.PARAM_NAMES])   # W1, b1, W2, b2
     level1_keras.compile_model(model, args.lr)
@@ -160,7 +162,7 @@ def pytorch_step(args, start):
     import level2_pytorch
 
     dtype = getattr(torch, args.dtype)
-    (x, y), _ = level2_pytorch.load_data(args.data_dir, args.batch_size, dtype)
+    (x, y), _ = levels.load_data(level2_pytorch, args.data_dir, args.batch_size, dtype)
     model = level2_pytorch.build_model(args.hidden, dtype)
     params_files.into_torch_model(model, start)        # nn.Linear gets W1^T and W2^T
 
@@ -203,7 +205,7 @@ def autograd_step(args, start):
     import level3_autograd
 
     dtype = getattr(torch, args.dtype)
-    (x, y), _ = level3_autograd.load_data(args.data_dir, args.batch_size, dtype)
+    (x, y), _ = levels.load_data(level3_autograd, args.data_dir, args.batch_size, dtype)
 
     def leaves():                                      # the start, as level 3's main() holds it
         return {name: torch.from_numpy(p.copy()).requires_grad_() for name, p in start.items()}
@@ -231,7 +233,7 @@ def autograd_step(args, start):
 def own_autograd_step(args, start):
     import level3b_own_autograd as level
 
-    (x, y), _ = level.load_data(args.data_dir, args.batch_size, np.dtype(args.dtype))
+    (x, y), _ = levels.load_data(level, args.data_dir, args.batch_size, np.dtype(args.dtype))
     x, y = level.Tensor(x), level.Tensor(y)
 
     def leaves():                                      # the start, as level 3½'s main() holds it
@@ -256,7 +258,7 @@ def own_autograd_step(args, start):
 
 
 def numpy_step(args, start):
-    (x, y), _ = level4_numpy.load_data(args.data_dir, args.batch_size, np.dtype(args.dtype))
+    (x, y), _ = levels.load_data(level4_numpy, args.data_dir, args.batch_size, np.dtype(args.dtype))
     params = {name: p.copy() for name, p in start.items()}
 
     with locals_of(level4_numpy.forward) as inside_forward:
@@ -514,7 +516,7 @@ def report_lines(args, x, results, start, quantities, fd):
 # ---------------------------------------------------------------------------------------------
 def make_parser():
     """The flags, with the same checks and messages as the levels' (machinery/cli.py)."""
-    parser = flags.one_step_parser(__doc__, BATCH_SIZE, HIDDEN, DTYPE, "examples in the batch: "
+    parser = flags.one_step_parser(__doc__, common, BATCH_SIZE, HIDDEN, DTYPE, "examples in the batch: "
                                    "the first B of the training set")
     add = parser.add_argument
     add("--json-out", metavar="FILE", help="write every quantity's shape, the levels that show "
@@ -529,7 +531,7 @@ def make_parser():
 def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
-    cli.check_args(parser, args)                       # --json-out writable, --lr and --hidden sane
+    cli.check_args(parser, args, common)               # --json-out writable, --lr and --hidden sane
     if args.framework:                                 # a child process: one framework's levels
         if not args.arrays_out:
             parser.error("--framework needs --arrays-out FOLDER")
@@ -538,7 +540,7 @@ def main(argv=None):
     if args.data_dir is None:
         args.data_dir = mnist_files.download()         # as level 4 does; every level reads these
     # The batch, as level 4 loads it (a bad --data-dir is reported here, once)
-    (x, y), _ = level4_numpy.load_data(args.data_dir, args.batch_size, np.float64)
+    (x, y), _ = levels.load_data(level4_numpy, args.data_dir, args.batch_size, np.float64)
     with tempfile.TemporaryDirectory() as folder:
         results = run_levels(args, folder)
 

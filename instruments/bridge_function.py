@@ -15,7 +15,7 @@ forward() and loss_fn() below are level 3's, with these two in place of autograd
 level 3's train_step() runs unchanged when they stand in for its own forward() and loss_fn()
 (tests/test_bridge.py does that, and gets the same weights). Run this file to check them:
 
-    python bridge_function.py
+    python instruments/bridge_function.py
 
 It runs torch.autograd.gradcheck on both operations (in float64: it compares your backward()
 with finite differences of your forward()), then compares the gradients of level 3's model with
@@ -23,12 +23,16 @@ and without them on one batch.
 """
 
 import argparse
+import os
+import sys
 
-import torch
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-import level3_autograd
-from machinery import cli
+import torch  # noqa: E402
+
+import common  # noqa: E402
+import level3_autograd  # noqa: E402
+from machinery import cli  # noqa: E402
 
 
 class Linear(torch.autograd.Function):
@@ -74,9 +78,9 @@ loss_fn = BCEFromLogits.apply
 def batch(hidden=5, size=4, seed=0):
     """Level 3's initial parameters and a random batch shaped like MNIST, in float64."""
     rng = torch.Generator().manual_seed(seed)
-    params = level3_autograd.init_params(hidden, rng, torch.float64)
-    params["b1"] += 0.1 * torch.randn(hidden, generator=rng, dtype=torch.float64)   # b1 != 0 counts
-    params = {k: p.requires_grad_() for k, p in params.items()}
+    params = level3_autograd.init_params(hidden, rng, torch.float64)   # leaves, requires_grad
+    with torch.no_grad():
+        params["b1"] += 0.1 * torch.randn(hidden, generator=rng, dtype=torch.float64)   # b1 != 0
     x = torch.rand((size, common.N_INPUTS), generator=rng, dtype=torch.float64)
     y = torch.eye(common.N_OUTPUTS, dtype=torch.float64)[torch.randint(10, (size,), generator=rng)]
     return params, x, y

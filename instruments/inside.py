@@ -5,7 +5,7 @@ it, for one training step of the project's network at a size where every object 
 screen (B = 4 examples, H = 5 hidden units), and ties each of them to the line of
 level4_numpy.py that computes the same thing by hand:
 
-    python inside.py --data-dir PATH/TO/MNIST
+    python instruments/inside.py --data-dir PATH/TO/MNIST
 
 * Level 1 (Keras): what compile() leaves behind; what the first fit() builds (Keras's own
   train_step, traced by tf.function into a graph); how often the Python of the step runs; what
@@ -31,12 +31,14 @@ import os
 import sys
 import tempfile
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the levels
 
-import common
-import level4_numpy
-from graphs import engine_graph, keras_graph, torch_graph
-from machinery import cli, flags, mnist_files, processes
+import numpy as np  # noqa: E402
+
+import common  # noqa: E402
+import level4_numpy  # noqa: E402
+from instruments.graphs import engine_graph, keras_graph, torch_graph  # noqa: E402
+from machinery import cli, flags, levels, mnist_files, processes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH_SIZE = 4          # small, so that every object fits on a screen
@@ -76,7 +78,7 @@ def section(title):
 
 
 def make_parser():
-    parser = flags.one_step_parser(__doc__, BATCH_SIZE, HIDDEN, common.DTYPE, "examples per step; "
+    parser = flags.one_step_parser(__doc__, common, BATCH_SIZE, HIDDEN, common.DTYPE, "examples per step; "
                                    "Keras's fit() is given the first 3 B")
     add = parser.add_argument
     add("--json-out", metavar="FILE", help="write everything printed, as data, to FILE (JSON); "
@@ -90,7 +92,7 @@ def make_parser():
 def main(argv=None):
     parser = make_parser()
     args = parser.parse_args(argv)
-    cli.check_args(parser, args)               # --json-out writable, --lr and --hidden sane
+    cli.check_args(parser, args, common)       # --json-out writable, --lr and --hidden sane
     if args.part:                              # a child process: one framework's part
         if not args.arrays_in:
             parser.error("--part needs --arrays-in FILE")
@@ -99,7 +101,7 @@ def main(argv=None):
     if args.data_dir is None:
         args.data_dir = mnist_files.download()   # as level 4 does
     rows = STEPS * args.batch_size
-    (x, y), _ = level4_numpy.load_data(args.data_dir, rows, np.dtype(args.dtype))
+    (x, y), _ = levels.load_data(level4_numpy, args.data_dir, rows, np.dtype(args.dtype))
     if len(x) < rows:
         parser.error(f"argument --batch-size: {args.batch_size} needs {rows} training images "
                      f"({STEPS} batches); {args.data_dir} has {len(x)}")

@@ -15,7 +15,7 @@ How this module looks, without changing level 3:
 import inspect
 import os
 
-import graphs
+from instruments import graphs
 
 SAVED_PREFIX = "_saved_"
 
