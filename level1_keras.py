@@ -64,10 +64,17 @@ def build_model(hidden):
 # ---------------------------------------------------------------------------------------------
 # 4. Training step
 # ---------------------------------------------------------------------------------------------
-# There is none to write: Keras's own train_step() is it - forward pass, loss, GradientTape's
-# gradients, theta <- theta - lr * dL/dtheta. compile() only configures it; the first fit() traces
-# it into a TensorFlow graph, and each call of that graph from Python runs the step on a batch
-# (on 50 batches, one after the other, with steps_per_execution=50 below; docs/inside.md).
+# There is none to write. For each batch (x, y), fit() runs Keras's own step, TensorFlowTrainer.
+# train_step in keras/src/backend/tensorflow/trainer.py, which does what levels 2 and 3 write:
+#     with tf.GradientTape() as tape:                 # record the forward pass and the loss
+#         a = self(x, training=True)                  # forward: a = sigmoid(h W2 + b2)
+#         loss = self._compute_loss(x=x, y=y, y_pred=a, ...)   # L, the loss compile() names
+#     gradients = tape.gradient(loss, self.trainable_weights)   # backward: dL/dW1 ... dL/db2
+#     self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))   # the update
+# and adds the batch's loss and accuracy to the averages fit() reports. compile() only configures
+# it; the first fit() traces it into a TensorFlow graph, and each call of that graph from Python
+# runs the step on a batch (on 50 batches, one after the other, with steps_per_execution=50 below;
+# docs/inside.md).
 def compile_model(model, lr):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),   # plain SGD, no momentum
                   loss=keras.losses.BinaryCrossentropy(),              # L, as in 3. Loss

@@ -105,9 +105,9 @@ def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     n_train = len(x_train)                     # examples in the training set
     order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
-    # The usual DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True, generator=rng) gives
-    # these very batches, one example at a time: 2.3 times the epoch at batch 2,048 (docs/design.md,
-    # "whole batches"). Here the sampler gives whole batches of indices, each one batch.
+    # The usual DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True) fetches each batch one
+    # example at a time: 2.3 times the epoch at batch 2,048 (docs/design.md, "whole batches").
+    # Here the sampler hands out whole batches of indices, in the order drawn above.
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
     total_loss = total_acc = 0.0

@@ -76,10 +76,49 @@ def matrix(a, fmt=num):
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
-def show(key, label, formula, value, B):
-    """One quantity: a marker the test reads, then its formula and its numbers."""
-    shown = num(value) if np.ndim(value) == 0 else matrix(value)
-    return f"<!-- B={B} {key} -->\n$${label} = {formula} = {shown}$$\n"
+def as_read(value):
+    """The numbers as the page shows them, read back: what a reader computes with."""
+    return np.vectorize(lambda v: float(num(v)))(value)
+
+
+def by_reader(q, x, y):
+    """Every quantity as a reader recomputes it by hand from the numbers shown before it, rounded
+    as they are shown (the start, x and y are shown exactly)."""
+    r = {key: as_read(value) for key, value in q.items()}
+    W1, b1, W2, b2 = (START[k] for k in ("W1", "b1", "W2", "b2"))
+    out = {"z1": x @ W1 + b1, "h": np.tanh(r["z1"]), "z2": r["h"] @ W2 + b2,
+           "a": 1 / (1 + np.exp(-r["z2"])),
+           "L": np.mean(np.logaddexp(0, r["z2"]) - y * r["z2"]),
+           "dz2": (r["a"] - y) / y.size, "dW2": r["h"].T @ r["dz2"], "db2": r["dz2"].sum(axis=0),
+           "dh": r["dz2"] @ W2.T, "dz1": r["dh"] * (1 - r["h"] ** 2), "dW1": x.T @ r["dz1"],
+           "db1": r["dz1"].sum(axis=0)}
+    out.update({name + "_new": START[name] - LR * r["d" + name] for name in START})
+    return out
+
+
+def show(key, label, formula, value, B, reader=None):
+    """One quantity: a marker the test reads, then its formula and its numbers. An entry that a
+    reader, computing from the rounded numbers shown before it, finds one off in its last digit
+    is marked with a dagger, and the reader's result is given below it."""
+    value, flagged = np.asarray(value), []
+    if reader is not None:
+        flagged = [(index, num(reader[index])) for index in np.ndindex(value.shape)
+                   if num(reader[index]) != num(value[index])]
+    if value.ndim == 0:
+        shown = num(value) + (r"^{\dagger}" if flagged else "")
+    else:
+        cells = np.vectorize(num)(np.atleast_2d(value)).astype(object)
+        for index, _ in flagged:
+            cells[(0,) + index if value.ndim == 1 else index] += r"^{\dagger}"
+        shown = (r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in cells)
+                 + r" \end{bmatrix}")
+    text = f"<!-- B={B} {key} -->\n$${label} = {formula} = {shown}$$\n"
+    for index, theirs in flagged:
+        where = "" if value.ndim == 0 else "row {}, column {}".format(
+            *(np.add(index, 1) if value.ndim == 2 else (1, index[0] + 1)))
+        text += (f"\n† {'Entry at ' + where if where else 'This number'}: from the rounded numbers "
+                 f"above, ${theirs}$; the page gives it from the unrounded ones.\n")
+    return text
 
 
 def evaluate(expression):
@@ -151,50 +190,51 @@ def worked_back(x, y, q, n):
 def batch_section(B):
     x, y = BATCHES[B]
     q = step(x, y)
+    rd = by_reader(q, x, y)
     n = y.size
     parts = [
         f"## A batch of {B}\n",
         f"$x$ is {B} × 3, one row per example, and $y$ its one-hot labels, {B} × 2:\n",
         f"$$x = {matrix(x, given)}, \\qquad y = {matrix(y, given)}$$\n",
         "**Forward pass.** `forward()` computes, row by row of $x$:\n",
-        show("z1", "z_1", "x W_1 + b_1", q["z1"], B),
-        show("h", "h", r"\tanh(z_1)", q["h"], B),
-        show("z2", "z_2", "h W_2 + b_2", q["z2"], B),
-        show("a", "a", r"\sigma(z_2) = \frac{1}{1 + e^{-z_2}}", q["a"], B),
+        show("z1", "z_1", "x W_1 + b_1", q["z1"], B, rd["z1"]),
+        show("h", "h", r"\tanh(z_1)", q["h"], B, rd["h"]),
+        show("z2", "z_2", "h W_2 + b_2", q["z2"], B, rd["z2"]),
+        show("a", "a", r"\sigma(z_2) = \frac{1}{1 + e^{-z_2}}", q["a"], B, rd["a"]),
         "On paper, a few entries" + (":" if B == 1 else ", each row an example:") + "\n",
         worked(x, q, B),
         f"\n**Loss.** `loss_fn()` averages over the {n} numbers of $z_2$ ({B} × 2), as the "
         "full-size loss averages over $10B$:\n",
         show("L", "L", rf"\frac{{1}}{{{n}}} \sum_{{i,k}} \big[\log(1 + e^{{(z_2)_{{ik}}}}) - "
-             r"y_{ik} (z_2)_{ik}\big]", q["L"], B),
+             r"y_{ik} (z_2)_{ik}\big]", q["L"], B, rd["L"]),
         "**Backward pass.** `gradients()`, line by line. The loss is a mean over "
         f"$2B = {n}$ numbers, so $\\partial L/\\partial z_2$ is $(a - y)/{n}$:\n",
-        show("dz2", r"\frac{\partial L}{\partial z_2}", rf"\frac{{a - y}}{{{n}}}", q["dz2"], B),
+        show("dz2", r"\frac{\partial L}{\partial z_2}", rf"\frac{{a - y}}{{{n}}}", q["dz2"], B, rd["dz2"]),
         show("dW2", r"\frac{\partial L}{\partial W_2}", r"h^\top \frac{\partial L}{\partial z_2}",
-             q["dW2"], B),
+             q["dW2"], B, rd["dW2"]),
         "Entry by entry, $(\\partial L/\\partial W_2)_{jk} = \\sum_i h_{ij} "
         "(\\partial L/\\partial z_2)_{ik}$: " + ("with one example, one product." if B == 1 else
                                                  "a sum over the two examples.") + "\n",
         show("db2", r"\frac{\partial L}{\partial b_2}",
-             r"\sum_i \Big(\frac{\partial L}{\partial z_2}\Big)_i", q["db2"], B),
+             r"\sum_i \Big(\frac{\partial L}{\partial z_2}\Big)_i", q["db2"], B, rd["db2"]),
         show("dh", r"\frac{\partial L}{\partial h}", r"\frac{\partial L}{\partial z_2} W_2^\top",
-             q["dh"], B),
+             q["dh"], B, rd["dh"]),
         show("dz1", r"\frac{\partial L}{\partial z_1}",
-             r"\frac{\partial L}{\partial h} \odot (1 - h^2)", q["dz1"], B),
+             r"\frac{\partial L}{\partial h} \odot (1 - h^2)", q["dz1"], B, rd["dz1"]),
         show("dW1", r"\frac{\partial L}{\partial W_1}", r"x^\top \frac{\partial L}{\partial z_1}",
-             q["dW1"], B),
+             q["dW1"], B, rd["dW1"]),
         show("db1", r"\frac{\partial L}{\partial b_1}",
-             r"\sum_i \Big(\frac{\partial L}{\partial z_1}\Big)_i", q["db1"], B),
+             r"\sum_i \Big(\frac{\partial L}{\partial z_1}\Big)_i", q["db1"], B, rd["db1"]),
         "On paper, the same way:\n",
         worked_back(x, y, q, n),
         "\nA zero pixel gives a zero row: " + (
             "$x_{12} = 0$, so row 2 of $\\partial L/\\partial W_1$ is 0." if B == 1 else
             "no pixel is 0 in both examples, so no row of $\\partial L/\\partial W_1$ is 0.") + "\n",
         f"\n**Update.** `train_step()` subtracts $\\eta = {given(LR)}$ times each gradient:\n",
-        show("W1_new", "W_1'", r"W_1 - \eta \frac{\partial L}{\partial W_1}", q["W1_new"], B),
-        show("b1_new", "b_1'", r"b_1 - \eta \frac{\partial L}{\partial b_1}", q["b1_new"], B),
-        show("W2_new", "W_2'", r"W_2 - \eta \frac{\partial L}{\partial W_2}", q["W2_new"], B),
-        show("b2_new", "b_2'", r"b_2 - \eta \frac{\partial L}{\partial b_2}", q["b2_new"], B),
+        show("W1_new", "W_1'", r"W_1 - \eta \frac{\partial L}{\partial W_1}", q["W1_new"], B, rd["W1_new"]),
+        show("b1_new", "b_1'", r"b_1 - \eta \frac{\partial L}{\partial b_1}", q["b1_new"], B, rd["b1_new"]),
+        show("W2_new", "W_2'", r"W_2 - \eta \frac{\partial L}{\partial W_2}", q["W2_new"], B, rd["W2_new"]),
+        show("b2_new", "b_2'", r"b_2 - \eta \frac{\partial L}{\partial b_2}", q["b2_new"], B, rd["b2_new"]),
     ]
     return "\n".join(parts)
 
@@ -207,7 +247,7 @@ def page():
 outputs: too many to follow one number. This page takes one SGD step of the same network shrunk
 to 3 inputs, 2 tanh hidden units and 2 sigmoid outputs, small enough to check with pen and paper,
 first on a batch of 1 example, then on a batch of 2. The formulas are those of the
-[README's mathematics](../README.md#the-mathematics) and of
+[README's mathematics](../README.md#2-the-model-and-its-mathematics) and of
 [`level4_numpy.py`](../level4_numpy.py), in the order level 4 computes them; the loss is again a
 mean over the outputs and the batch, here $2B$ numbers instead of $10B$, and the learning rate is
 the default, $\\eta = {given(LR)}$.
@@ -219,7 +259,9 @@ The quantities that level 4's functions keep to themselves ($z_1$, $\\partial L/
 $\\partial L/\\partial h$, $\\partial L/\\partial z_1$) are read from inside them as they return.
 Each worked line computes its result from the rounded numbers it shows, as you would by hand;
 where that moves the last digit, the line also gives the result from the unrounded numbers,
-which is the one in the matrix.
+which is the one in the matrix. Where an entry of a matrix, recomputed the same way from the
+rounded numbers above it, ends in another digit, it carries a dagger, †, and the number you would
+get is given below it.
 
 ## The start
 

@@ -401,7 +401,7 @@ def page(root, numbers):
         "<code>docs/make_side_by_side.py</code>; the <a href=\"../README.md\">README</a> explains "
         "the project, the <a href=\"glossary.md\">glossary</a> its terms; "
         "<a href=\"by_hand.md\">one step by hand</a> works a tiny network on paper, "
-        "<a href=\"engine.md\">one gradient through the engine</a> follows level 3½'s engine "
+        "<a href=\"inside.md#one-gradient-through-the-engine\">one gradient through the engine</a> follows level 3½'s engine "
         "closure by closure, <a href=\"one_step.md\">inside one step</a> prints every number "
         "of a training step at every level, and <a href=\"inside.md\">inside the frameworks</a> "
         "shows the graphs that Keras and PyTorch build for it.</p>",

@@ -134,6 +134,59 @@ def test_every_worked_line_is_right_from_the_numbers_it_shows():
             assert moved.group(1) in entries, line
 
 
+def page_matrices(source, B):
+    """{key: (the numbers shown as an array, the set of flagged (row, column), from 0)} of the
+    batch of B, as a reader sees them."""
+    out = {}
+    for m in re.finditer(r"<!-- B=(\d) (\w+) -->\n\$\$(.*?)\$\$", source):
+        if int(m.group(1)) != B:
+            continue
+        value = m.group(3).rsplit(" = ", 1)[1]
+        body = re.sub(r"\\(begin|end)\{bmatrix\}", "", value)
+        rows = [row.split("&") for row in body.split(r"\\")]
+        numbers = np.array([[float(NUMBER.search(c).group()) for c in row] for row in rows])
+        flagged = {(i, j) for i, row in enumerate(rows) for j, c in enumerate(row) if "dagger" in c}
+        out[m.group(2)] = (numbers, flagged)
+    return out
+
+
+@pytest.mark.parametrize("B", [1, 2])
+def test_a_reader_recomputing_each_entry_from_the_numbers_shown_gets_it_or_is_told(B):
+    """As a reader checks the page: each matrix from the rounded numbers shown above it (the
+    start, x and y exactly). Every entry comes out as shown, or carries a dagger and the note
+    under its matrix gives what the reader gets."""
+    source = text()
+    start, batches, lr = page_inputs(source)
+    x, y = batches[B]
+    shown_ = page_matrices(source, B)
+    r = {key: value for key, (value, _) in shown_.items()}
+    W1, b1, W2, b2 = start["W1"], start["b1"], start["W2"], start["b2"]
+    reader = {"z1": x @ W1 + b1, "h": np.tanh(r["z1"]), "z2": r["h"] @ W2 + b2,
+              "a": 1 / (1 + np.exp(-r["z2"])),
+              "L": np.mean(np.logaddexp(0, r["z2"]) - y * r["z2"]),
+              "dz2": (r["a"] - y) / y.size, "dW2": r["h"].T @ r["dz2"],
+              "db2": r["dz2"].sum(axis=0), "dh": r["dz2"] @ W2.T,
+              "dz1": r["dh"] * (1 - r["h"] ** 2), "dW1": x.T @ r["dz1"],
+              "db1": r["dz1"].sum(axis=0)}
+    for name in ("W1", "b1", "W2", "b2"):
+        reader[name + "_new"] = start[name] - lr * r["d" + name]
+    part = source.split(f"## A batch of {B}")[1].split("## ")[0]
+    notes = re.findall(r"^† Entry at row (\d), column (\d): from the rounded numbers above, "
+                       r"\$(-?\d\.\d{4})\$", part, re.M)
+    told = [(int(i) - 1, int(j) - 1, v) for i, j, v in notes]
+    expected = []
+    for key, (numbers, flagged) in shown_.items():
+        mine = np.atleast_2d(reader[key])
+        for index in np.ndindex(numbers.shape):
+            gets = f"{mine[index]:.4f}".replace("-0.0000", "0.0000")
+            if abs(float(gets) - numbers[index]) > 1e-9:
+                assert index in flagged, (key, index, gets, numbers[index])
+                expected.append((*index, gets))
+            else:
+                assert index not in flagged, (key, index)
+    assert told == expected
+
+
 def test_the_readme_points_to_the_page_before_the_derivation():
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     link = readme.find("(docs/by_hand.md)")
@@ -145,6 +198,7 @@ def test_the_readme_points_to_the_page_before_the_derivation():
     ("0.7743$$", "quantities"),                                # the loss
     ("= -0.1067$", "worked"),                                   # a worked line's result
     ("(0.1281)(0.5)", "worked"),                                # a worked line's operand
+    ("0.0264^{\\dagger}", "reader"),                            # a flagged entry, unflagged
 ])
 def test_a_wrong_number_is_caught(tmp_path, monkeypatch, change, check):
     """The checks can fail: one digit changed on a copy of the page."""
@@ -152,11 +206,15 @@ def test_a_wrong_number_is_caught(tmp_path, monkeypatch, change, check):
     assert change in source
     digit = re.search(r"\d(?=\D*$)", change)
     changed = change[:digit.start()] + str((int(digit.group()) + 3) % 10) + change[digit.end():]
+    if check == "reader":
+        changed = change.replace("^{\\dagger}", "")
     copy_path = tmp_path / "by_hand.md"
     copy_path.write_text(source.replace(change, changed, 1))
     monkeypatch.setattr(sys.modules[__name__], "PAGE", str(copy_path))
     with pytest.raises(AssertionError):
         if check == "quantities":
             test_every_quantity_on_the_page_is_level_4s_to_the_digits_shown()
+        elif check == "reader":
+            test_a_reader_recomputing_each_entry_from_the_numbers_shown_gets_it_or_is_told(2)
         else:
             test_every_worked_line_is_right_from_the_numbers_it_shows()

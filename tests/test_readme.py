@@ -55,3 +55,30 @@ def test_readme_commands_match_ci():
     assert test_command in README
     assert os.path.isfile(os.path.join(ROOT, "docs", "curves.png"))
     assert "docs/curves.png" in README
+
+
+def route_figures():
+    """What the route asks a learner to read: the README's words from "The route" to "Depth",
+    level 4's lines, and the lines `diff` marks between each pair of neighbouring levels."""
+    import subprocess
+    route = README.split("## The route")[1].split("## Depth")[0]
+    words = len(re.sub(r"<!--.*?-->", "", route, flags=re.S).split())
+    level4 = len(open(os.path.join(ROOT, "level4_numpy.py")).read().splitlines())
+    changed = 0
+    for a, b in zip(LEVELS, LEVELS[1:]):
+        out = subprocess.run(["diff", a, b], cwd=ROOT, capture_output=True, text=True).stdout
+        changed += sum(1 for line in out.splitlines() if line[:1] in "<>")
+    return words, level4, changed
+
+
+def test_the_route_says_how_long_it_is():
+    """The route's length in the README is what route_figures() counts, rounded as it says."""
+    words, level4, changed = route_figures()
+    said = " ".join(README.split("<!-- route-length -->")[1].split("<!-- /route-length -->")[0]
+                    .split())
+    numbers = [int(re.search(pattern, said).group(1).replace(",", "")) for pattern in
+               (r"Some ([\d,]+) words", r"the ([\d,]+) lines of level 4",
+                r"about ([\d,]+) lines that change", r"about (\d+) minutes")]
+    minutes = round(words / 150 + (level4 + changed) / 20)
+    assert numbers == [round(words, -2), level4, round(changed, -1), minutes], (numbers, words,
+                                                                               level4, changed)

@@ -68,9 +68,10 @@ def level4_line(key):
 
 
 def level4_text(keys):
-    """'L62 z1 = ...; L93 dW1 = ...' for the keys given (a key or a list of them)."""
+    """'z1 = ...; dW1 = ...', level 4's lines for the keys given (a key or a list of them); the
+    code says which line it is, where a line number would go stale as the file changes."""
     keys = [keys] if isinstance(keys, str) else keys
-    return "; ".join("L{} {}".format(*level4_line(key)) for key in keys)
+    return "; ".join(level4_line(key)[1] for key in keys)
 
 
 def shape_text(shape):

@@ -142,7 +142,7 @@ def report(data, torch_data=None):
                          f"({graphs.shape_text(node['shape'])}): .grad adds up here{beside}")
             continue
         lines.append(f"  #{node['id']:<2} {node['kind']:<10} keeps: {kept}{beside}")
-        lines.append(f"       made by L{node['line'][0]} {node['line'][1]}")
+        lines.append(f"       made by {node['line'][1]}")
     same = [n["kind"] for n in data["nodes"]] == [torch_nodes[i]["kind"] for i in
                                                   sorted(torch_nodes)] if torch_nodes else None
     lines += ["", f"  {len(data['nodes'])} nodes" + (
@@ -150,7 +150,7 @@ def report(data, torch_data=None):
         if torch_nodes else "")]
     for node in data["unreached"]:
         lines.append(f"  Recorded but not reached from the loss: {node['name']}, by "
-                     f"L{node['line'][0]} {node['line'][1]}.")
+                     f"{node['line'][1]}.")
     doubles = all(data["second_backward_doubles"].values())
     lines += ["  Its backward() frees nothing: a second loss.backward() runs, and every "
               f"parameter's .grad is then exactly twice the first: {doubles}.",

@@ -295,7 +295,7 @@ def report(data):
              f"  The Python of train_step ran {times(f['python_runs'])}, while tf.function traced "
              f"it; the step's graph ran {times(f['steps'])} (optimizer.iterations = {f['steps']}).",
              f"  Keras's train_step, in {data['train_step_source']['file']}:",
-             *[f"    L{n} {code}" for n, code in data["train_step_source"]["lines"]],
+             *[f"    {code}" for n, code in data["train_step_source"]["lines"]],
              f"  Traces: one_step_on_data {f['traces_one_step']}, multi_step_on_iterator "
              f"{f['traces_multi_step']}.", "",
              "steps_per_execution, the same steps from the same start:"]

@@ -246,7 +246,7 @@ def report(data):
     for node in data["nodes"]:
         lines.append("  " + node_line(node))
         if node["line"]:
-            lines.append(f"       recorded by L{node['line'][0]} {node['line'][1]}   "
+            lines.append(f"       recorded by {node['line'][1]}   "
                          f"-> output {graphs.shape_text(node['shape'])}")
         nexts = ", ".join("None (needs no gradient)" if n is None else f"#{n}"
                           for n in node["next"])
@@ -261,11 +261,11 @@ def report(data):
                                                              kinds.items())]
     for node in data["unreached"]:
         lines.append(f"  Recorded but not reached from the loss: {node['name']}, by "
-                     f"L{node['line'][0]} {node['line'][1]}: the loss is computed from z2, not a.")
+                     f"{node['line'][1]}: the loss is computed from z2, not a.")
     level2 = data["level2_nodes"]
     by_model = next(node["line"] for node in level2 if node["line"])
     lines += ["", f"Level 2's nn layers record the same step in {len(level2)} nodes, fewer and "
-              f"larger. The model's nodes come from L{by_model[0]} {by_model[1]};",
+              f"larger. The model's nodes come from {by_model[1]};",
               "the loss's from calling the loss_fn object (nn.BCEWithLogitsLoss):"]
     lines += ["  " + node_line(node, width=38) for node in level2]
     life = data["lifetime"]
