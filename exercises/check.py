@@ -15,10 +15,12 @@ the first wrong quantity is named, because everything below it in the chain inhe
 Some checks use a check batch drawn afresh for each run (its seed is printed; --seed draws it
 again) and sizes that EXERCISES.md does not print, so that a figure copied from there cannot pass.
 
-Each exercise file is loaded on its own, by its path: a file that is missing, does not load or is
-half written fails its own exercise's checks, never another exercise's. The checks of Keras
-code (exercises 3, 5 and 8) run Keras in a process of its own, because TensorFlow and PyTorch do
-not share one.
+Your code runs in a process of its own, which gets the checks' inputs and answers with values;
+the checks compare them here, with the exact values, as `python -m exercises.grade` does (there,
+in a sandbox). Each exercise file is loaded on its own, by its path: a file that is missing, does
+not load or is half written fails its own exercise's checks, never another exercise's. The
+NumPy exercises run where PyTorch and TensorFlow cannot be imported; Keras code (exercises 3, 5
+and 8) runs in a process of its own, because TensorFlow and PyTorch do not share one.
 
 Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the command line.
 
@@ -39,7 +41,7 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from exercises.checks import EXERCISES  # noqa: E402
+from exercises.checks import EXERCISES, module_name, sandbox  # noqa: E402
 from exercises.checks.core import STARTERS, run_exercise, shown  # noqa: E402
 
 
@@ -67,8 +69,15 @@ def main(argv=None):
     numbers = list(EXERCISES) if args.exercise == "all" else [int(args.exercise)]
     print(f"Checking {shown(os.path.abspath(args.solutions))}, check batches with --seed "
           f"{args.seed}\n")
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # NaN: said in words
-        done = {n: run_exercise(n, args.solutions, args.seed) for n in numbers}
+    student = sandbox.Student(args.solutions)             # your own code: not sandboxed
+    import importlib
+    if any(getattr(importlib.import_module(module_name(n)), "KERAS", False) for n in numbers):
+        student.prefetch(["keras"])                         # Keras loads while the rest runs
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # NaN: in words
+            done = {n: run_exercise(n, student, args.seed) for n in numbers}
+    finally:
+        student.close()
     done = {n: (ex.passed, ex.failed) for n, ex in done.items()}
     if len(numbers) > 1:
         good = [n for n, (passed, failed) in done.items() if not failed]

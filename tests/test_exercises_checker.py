@@ -78,7 +78,7 @@ def test_exercise_7_shows_its_effect_on_the_checkers_data():
     """On the learns data, both mistakes cost accuracy, and neither falls to guessing."""
     data = hard_data(600, 300, seed=11)
     found = {}
-    with one_thread(torch=True):               # as the checker runs it
+    with one_thread():                         # as the checker runs it
         for mistake in (None, "no tanh'", "W2 not transposed"):
             params = train(ex7.mistaken_step(mistake), start_params(10, 0), data, 1.0, 3,
                            shuffle=False)

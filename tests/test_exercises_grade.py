@@ -73,12 +73,12 @@ def grade_a_class(tmp_path):
 def check_writes_a_row_for_each_student_and_exercise(graded):
     out, rows, listed, _ = graded
     assert list(listed[0]) == ["student", "exercise", "passed", "total", "status",
-                               "first failure", "answers", "note", "seed"]
+                               "first failure", "answers", "note", "seed", "isolation"]
     assert [(r["student"], r["exercise"]) for r in listed] == [
         ("ada", "4"), ("ada", "8"), ("ben", "4"), ("ben", "8"), ("cy", ""), ("dee", "4"),
         ("dee", "8"), ("eve", "4"), ("eve", "8"), ("notes.txt", "")]
     assert {r["seed"] for r in listed} == {"3"}
-    for r in (rows["ada", "4"], rows["ada", "8"], rows["dee", "4"]):
+    for r in (rows["ada", "4"], rows["ada", "8"]):
         assert r["status"] == "all passed" and r["passed"] == r["total"] != "0", r
         assert r["first failure"] == "" and r["answers"] in ("0/2", "0/3"), r
     assert "Traceback" not in out and "Wrote" in out
@@ -111,9 +111,13 @@ def check_stops_an_endless_loop_and_goes_on(graded):
     assert graded[1]["eve", "8"]["status"] == "did not load"            # not there: checked
 
 
-def check_notes_a_file_that_borrows_the_checkers_results(graded):
-    assert graded[1]["dee", "4"]["status"] == "all passed"
-    assert "imports exercises.checks" in graded[1]["dee", "4"]["note"]
+def check_refuses_a_file_that_borrows_the_checkers_references(graded):
+    """Where the student's code runs, the checker's references are not there: the file does not
+    load, and the note says what it tried to import."""
+    r = graded[1]["dee", "4"]
+    assert r["status"] == "did not load" and r["passed"] == "0", r
+    assert "does not load" in r["first failure"] and "'exact'" in r["first failure"], r
+    assert "imports exercises.checks" in r["note"]
     assert graded[1]["ada", "4"]["note"] == ""
 
 
@@ -153,7 +157,7 @@ def grade_and_check_a_mixed_class(tmp_path):
     check_reports_an_empty_folder_and_a_file(graded)
     check_fails_an_unweighted_loss_tracker_and_says_why(graded)
     check_stops_an_endless_loop_and_goes_on(graded)
-    check_notes_a_file_that_borrows_the_checkers_results(graded)
+    check_refuses_a_file_that_borrows_the_checkers_references(graded)
     check_collects_the_written_answers_question_by_question(graded)
     check_prints_the_class_as_a_table(graded)
 

@@ -1,14 +1,19 @@
 """The checks of the exercises of EXERCISES.md, one module per exercise, and what they share.
 
-    core.py            loading an exercise file on its own; a check, its line, its failure
+    core.py            an exercise file loaded in its child; a check, its line, its failure
     exact.py           the exact values (PyTorch's autograd of each task's statement), the data
-    keras_process.py   Keras code, checked in a process of its own
+    sandbox.py         the child processes that run a student's code, in a sandbox where
+                       there is one; the values they answer with, checked
+    child.py           the child's side: it loads the files and calls their functions
+    wire.py            the values that pass between them, and nothing else
+    keras_tasks.py     what the Keras checks run in the Keras child
     answers.py         which written answers are still empty (not graded)
-    exN.py             exercise N's checks: TITLE, run(ex), and for Keras code KERAS_NEEDS,
-                       KERAS_TASKS and keras_inputs()
+    exN.py             exercise N's checks: TITLE, CHILD (the child its functions run in:
+                       "numpy" or "torch"), KERAS (whether it has Keras code), run(ex)
 
 The command lines are exercises/check.py (one student's work) and exercises/grade.py (a class).
-A new exercise N needs its starter and solution (exercises/starters/exercise_N.py,
+The student's code runs only in the children; every comparison and count runs in the checker's
+own process. A new exercise N needs its starter and solution (exercises/starters/exercise_N.py,
 exercises/solutions/exercise_N.py), its check module exN.py, and one line in EXERCISES below.
 """
 

@@ -1,26 +1,24 @@
-"""The checker's core: loading an exercise file on its own, running its checks one by one, and
-saying what failed in words.
+"""The checker's core: an exercise file loaded in the process that runs the student's code,
+its checks run here one by one, and what failed said in words.
 
-Each exercise file is loaded by its path, as a module of its own: a file that is missing, does
-not load or is half written fails its own exercise's checks, never another exercise's. A check
-is a function that returns what passed, in words, or raises Failure(why); Exercise.check() runs
-it, counts it and prints its line.
+The student's code never runs in this process. Each exercise file is loaded, by its path, in a
+child process (exercises/checks/child.py, started by exercises/checks/sandbox.py): a file that is
+missing, does not load or is half written fails its own exercise's checks, never another
+exercise's. A check is a function, run here, that calls the student's functions through the
+child, gets values back, compares them with the references, and returns what passed, in words,
+or raises Failure(why); Exercise.check() runs it, counts it and prints its line.
 """
 
 import ast
 import contextlib
 import importlib
-import importlib.abc
-import importlib.util
 import os
-import subprocess
 import sys
-import traceback
 
 import numpy as np
 
 from exercises import helpers
-from exercises.checks import answers, module_name
+from exercises.checks import answers, module_name, sandbox
 
 ROOT = helpers.ROOT
 
@@ -81,80 +79,52 @@ def one_line(text, limit=240):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def describe_error(error, path):
-    """An exception from a student's code as one line: "`f` not written yet" for the
-    NotImplementedError of a starter, else what was raised, and where in the file."""
-    frames = traceback.extract_tb(error.__traceback__)
-    mine = [f for f in frames if os.path.abspath(f.filename) == os.path.abspath(path)]
-    if isinstance(error, NotImplementedError) and frames and mine and frames[-1] is mine[-1]:
-        inner, outer = mine[-1].name, mine[0].name
+def describe_error(info, path):
+    """An exception from a student's code (the child's account: type, message, frames) as one
+    line: "`f` not written yet" for the NotImplementedError of a starter, else what was raised,
+    and where in the file."""
+    frames = info["frames"]
+    mine = [f for f in frames if os.path.basename(f[0]) == os.path.basename(path)
+            and os.path.dirname(f[0]).endswith(("student", os.path.dirname(path)))]
+    what = f"{info['type']}: {one_line(info['message'], 160)}"
+    if info["type"] == "NotImplementedError" and frames and mine and frames[-1] == mine[-1]:
+        inner, outer = mine[-1][2], mine[0][2]
         return (f"`{inner}` not written yet" if inner == outer else
                 f"`{inner}` not written yet (`{outer}` calls it)")
-    what = f"{type(error).__name__}: {one_line(error, 160)}"
     if mine:
-        return (f"`{mine[0].name}` raised {what} ({os.path.basename(path)}, line "
-                f"{mine[-1].lineno}, in {mine[-1].name})")
-    return f"{what} (from the values your code returned)"
-
-
-class NoFramework(importlib.abc.MetaPathFinder):
-    """While installed, `import keras` (or tensorflow, or torch: `names`) fails with a message
-    that says why: TensorFlow and PyTorch must not share a process."""
-
-    def __init__(self, names, advice):
-        self.names, self.advice = names, advice
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in self.names:
-            raise ImportError(f"import {name.split('.')[0]}: {self.advice}")
-        return None
-
-    def __enter__(self):
-        sys.meta_path.insert(0, self)
-        return self
-
-    def __exit__(self, *exc):
-        sys.meta_path.remove(self)
-
-
-def load_module(path, name):
-    """Run the file at `path` as a module called `name`, and return it."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
+        return (f"`{mine[0][2]}` raised {what} ({os.path.basename(path)}, line "
+                f"{mine[-1][1]}, in {mine[-1][2]})")
+    limit = {"MemoryError": " (the sandbox's memory limit, or the machine's)",
+             "BlockingIOError": " (the sandbox's limit on processes)"}.get(info["type"], "")
+    return f"{what}{limit} (from the values your code returned)"
 
 
 class Exercise:
-    """One exercise file under check: its module, and the checks' results as they are printed."""
+    """One exercise file under check: the student's module in its child, and the checks'
+    results as they are printed."""
 
-    def __init__(self, number, folder, seed, checks):
+    def __init__(self, number, student, seed, checks):
         self.number, self.seed, self.checks = number, seed, checks   # checks: its check module
-        self.path = os.path.abspath(os.path.join(folder, f"exercise_{number}.py"))
+        self.student = student                 # sandbox.Student: the children, the files
+        self.path = student.box.path(number)
         self.file = os.path.basename(self.path)
-        self.module, self.unwritten, self.passed, self.failed = None, set(), 0, 0
+        self.kind = getattr(checks, "CHILD", None)   # the child of its non-Keras checks
+        self.child, self.unwritten, self.passed, self.failed = None, set(), 0, 0
         self.notes = []
         self.results = []          # (passed, label, detail, follow_on) of each check, in order
         self.calls = {}            # the file's top-level names: the top-level names each uses
         self.used = set()          # the student's names the running check took (fn())
         self.suspects = []         # the names used by checks that failed on their own
-        self.cleanup = []          # a Keras process and its folder, ended after the checks
-        self.keras_jobs = None     # the grader's: {number: (process, folder)}, started already
-        self.on_hold = None        # the grader's: on_hold(True) while Keras loads, then False
+        self.on_hold = None        # the grader's: on_hold(True) while a child starts, then False
         self.on_result = None      # the grader's: on_result(passed) after each check
         self.on_start = None       # the grader's: on_start(label) as each check begins
 
     # The file ----------------------------------------------------------------------------
-    def load(self, import_it=True):
-        """Read, parse and (unless import_it is False) import the file. A failure is one FAILED
+    def load(self):
+        """Read and parse the file here, then load it in its child. A failure is one FAILED
         line; returns whether the exercise's checks can go on."""
         if not os.path.isfile(self.path):
-            return self.fail_file(f"{shown(self.path)} does not exist: copy "
+            return self.fail_file(f"{shown(self.shown_path())} does not exist: copy "
                                   f"exercises/starters/{self.file} there")
         try:
             with open(self.path, encoding="utf-8") as f:
@@ -165,16 +135,26 @@ class Exercise:
             return self.fail_file(f"{self.file} cannot be read: {one_line(e)}")
         self.unwritten = unwritten_functions(tree)
         self.calls = references(tree)
-        if not import_it:
+        if self.kind is None:
             return True
-        advice = ("TensorFlow and PyTorch must not share a process: import keras inside the "
-                  "level 1 functions only, as the starter does")
         try:
-            with NoFramework({"keras", "tensorflow"}, advice):
-                self.module = load_module(self.path, f"_exercise_{self.number}_under_check")
-        except (Exception, SystemExit) as e:
-            return self.fail_file(f"{self.file} does not load: {describe_error(e, self.path)}")
+            self.child = self.loaded_in(self.kind)
+        except sandbox.StudentError as e:
+            return self.fail_file(f"{self.file} does not load: {describe_error(e.info, self.path)}")
+        except sandbox.ChildError as e:
+            return self.fail_file(f"{self.file} could not be checked: {e}")
         return True
+
+    def loaded_in(self, kind):
+        """The child of this kind, with this exercise's file loaded in it."""
+        child = self.student.child(kind, self.on_hold)
+        if self.number not in child.loaded:
+            child.load(self.number, self.student.box.child_path(self.number))
+        return child
+
+    def shown_path(self):
+        """The file as the student knows it (not the grader's scratch copy)."""
+        return self.path
 
     def fail_file(self, message):
         print(f"  FAILED  {message}")
@@ -183,17 +163,29 @@ class Exercise:
         return False
 
     def fn(self, name):
-        """The student's function `name` (Class.method for a method), checked to be there."""
+        """The student's function (or value) `name` (Class.method for a method), checked to be
+        there: a sandbox.Remote that calls it in the child."""
         self.used.add(name.split(".")[0])
         if name in self.unwritten:
             raise Failure(f"`{name}` not written yet")
-        value = self.module
-        for part in name.split("."):
-            if not hasattr(value, part):
-                raise Failure(f"`{name}` is missing from {self.file}: the starter has it; "
-                              f"keep its name")
-            value = getattr(value, part)
-        return value
+        target = {"student": [self.number, name]}
+        if not self.child.has(target):
+            raise Failure(f"`{name}` is missing from {self.file}: the starter has it; keep its "
+                          f"name")
+        return self.child.get(target)
+
+    def public(self, name):
+        """A function of the project (a level, machinery.params_files, the helpers), run in
+        this exercise's child, on objects that live there (a model, an optimizer)."""
+        return sandbox.Remote(self.child, {"public": name}, name)
+
+    def keras(self, task, start, data, config):
+        """A Keras task of exercises/checks/keras_tasks.py, run on the student's module in the
+        Keras child: its values."""
+        child = self.loaded_in("keras")
+        function = sandbox.Remote(child, {"public": f"exercises.checks.keras_tasks.{task}"}, task)
+        module = sandbox.Remote(child, {"module": self.number}, "your module")
+        return function(module, start, data, config)
 
     # The checks --------------------------------------------------------------------------
     def check(self, label, body, needs=()):
@@ -209,8 +201,10 @@ class Exercise:
             ok, detail = True, body()
         except Failure as e:
             ok, detail = False, str(e)
-        except (Exception, SystemExit) as e:
-            ok, detail = False, describe_error(e, self.path)
+        except sandbox.StudentError as e:
+            ok, detail = False, describe_error(e.info, self.path)
+        except sandbox.ChildError as e:
+            ok, detail = False, f"your code could not be checked: {e}"
         cause = None if ok or "not written yet" in detail else self.follows_from()
         if cause:
             detail = (f"follow-on of `{cause}`, which failed above and which this check uses "
@@ -297,6 +291,12 @@ def relative_error(yours, exact):
     return float(np.abs(yours - exact).max() / max(np.abs(exact).max(), 1e-300))
 
 
+def weights(value, what):
+    """W1, b1, W2, b2 from what the student's code returned: float64 arrays, checked."""
+    same_params(value, ("W1", "b1", "W2", "b2"), what)
+    return {k: array(value[k], f"{what}[{k!r}]") for k in ("W1", "b1", "W2", "b2")}
+
+
 def same_params(params, names, what):
     """params checked to be a dict holding each of `names`."""
     require(isinstance(params, dict), f"{what} is {type(params).__name__}, not a dict")
@@ -312,34 +312,22 @@ def copy(params):
 # ---------------------------------------------------------------------------------------------
 # One exercise, checked
 # ---------------------------------------------------------------------------------------------
-def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None, on_result=None,
-                 on_start=None):
-    """Check exercise `number` of the folder, printing a line per check; returns the Exercise,
-    with its counts. keras_jobs, on_hold, on_result and on_start (called with each check's label
-    as it begins): the grader's (see Exercise)."""
+def run_exercise(number, student, seed, on_hold=None, on_result=None, on_start=None):
+    """Check exercise `number` of the student's files (a sandbox.Student), printing a line per
+    check; returns the Exercise, with its counts. on_hold, on_result and on_start (called with
+    each check's label as it begins): the grader's (see Exercise)."""
     checks = importlib.import_module(module_name(number))
-    ex = Exercise(number, folder, seed, checks)
-    ex.keras_jobs, ex.on_hold, ex.on_result, ex.on_start = keras_jobs, on_hold, on_result, on_start
-    print(f"Exercise {number}: {checks.TITLE} ({shown(ex.path)})")
-    imports = getattr(checks, "IMPORT", True)  # False: the file imports Keras (its process only)
-    loaded = ex.load(import_it=imports)
+    ex = Exercise(number, student, seed, checks)
+    ex.on_hold, ex.on_result, ex.on_start = on_hold, on_result, on_start
+    print(f"Exercise {number}: {checks.TITLE} ({shown(ex.shown_path())})")
+    loaded = ex.load()
     if loaded:
-        try:
-            with one_thread(torch=imports):
-                checks.run(ex)
-        finally:
-            for thing in reversed(ex.cleanup):
-                if isinstance(thing, subprocess.Popen):
-                    if thing.poll() is None:   # the checks stopped early (Ctrl-C): end it
-                        thing.kill()
-                        thing.wait()
-                else:
-                    thing.cleanup()
-            sys.modules.pop(f"_exercise_{number}_under_check", None)
+        with one_thread():
+            checks.run(ex)
     total = ex.passed + ex.failed
     verdict = ("all passed" if not ex.failed else f"{ex.passed} of {total} passed" if loaded
                else "not checked, because the file did not load")
-    ex.answers = answers.status(folder, number)
+    ex.answers = answers.status(student.box.folder, number)
     print(f"  note    {ex.answers[2]} (not graded: your teacher reads them)")
     print(f"Exercise {number}: {verdict}.\n")
     ex.loaded = loaded
@@ -347,18 +335,16 @@ def run_exercise(number, folder, seed, keras_jobs=None, on_hold=None, on_result=
 
 
 @contextlib.contextmanager
-def one_thread(torch):
+def one_thread():
     """One thread for NumPy's BLAS and PyTorch while the checks run, then as before: the checks'
     arrays are so small that a second thread costs more than it brings, and on a busy machine
-    far more."""
+    far more. (The children run on one thread from their start.)"""
     from threadpoolctl import threadpool_limits
-    if torch:
-        import torch
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1, user_api="blas"):
             yield
     finally:
-        if torch:
-            torch.set_num_threads(threads)
+        torch.set_num_threads(threads)

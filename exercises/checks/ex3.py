@@ -1,20 +1,22 @@
-"""Exercise 3's checks: softmax and its cross-entropy at level 4; then, in the Keras process, what
-CategoricalCrossentropy computes on a sigmoid output, and what fit() trains with it.
+"""Exercise 3's checks: softmax and its cross-entropy at level 4; then, with the student's Keras
+code run where Keras runs, what CategoricalCrossentropy computes on a sigmoid output, and what
+fit() trains with it.
 """
 
 import numpy as np
 
 import level4_numpy
 from exercises import helpers
-from exercises.checks import keras_process
-from exercises.checks.core import GRADIENT, LOCKSTEP, require, array, number, relative_error, copy
+from exercises.checks.core import (GRADIENT, LOCKSTEP, require, array, number, relative_error,
+                                   copy, weights)
 from exercises.checks.exact import (chain_graph, check_step, exact_gradients, exact_loss,
                                     exact_step, exact_trainer, first_wrong, hard_data, learns,
                                     small_data, start_params)
 
 TITLE = "softmax and categorical cross-entropy, and a Keras trap"
+CHILD = "numpy"               # its NumPy functions run where PyTorch and TensorFlow are not
+KERAS = True                  # and its Keras functions where Keras is
 TRAP = dict(hidden=24, seed=11, rows=600, batch_size=50, lr=0.1, epochs=2)
-KERAS_NEEDS = {"loss": ["keras_loss_on_sigmoid"], "trap": ["train_keras_trap"]}
 
 
 def run(ex):
@@ -22,7 +24,6 @@ def run(ex):
     F = torch.nn.functional
     params, x, y = helpers.check_batch(hidden=9, rows=5, seed=ex.seed)
     h, z2, a = level4_numpy.forward(x, params)
-    keras_job = keras_process.start(ex)
 
     def softmax():
         for scale in (1, 1000):
@@ -64,26 +65,32 @@ def run(ex):
     ex.check("train_step_softmax: one exact step, and it learns as the exact step does (the "
              "checker's harder data, H 32, lr 0.1, 3 epochs)", step, needs=["train_step_softmax"])
 
-    results, folder = keras_process.finish(ex, keras_job)
     start = start_params(TRAP["hidden"], TRAP["seed"])
+    data = keras_inputs()
     (x_train, y_train), _ = small_data(TRAP["rows"], 10, seed=4)
 
     def keras_loss():
-        value = keras_process.result(ex, results, ["keras_loss_on_sigmoid"], "loss")["value"]
+        out = ex.keras("exercise_3_loss", start, data, TRAP)
+        require(isinstance(out, dict), "the Keras run gave no value")
+        floatx(out, "keras_loss_on_sigmoid")
+        value = number(out.get("value"), "the Keras loss")
         z2_t = level4_numpy.forward(x_train[:5], start)[1]
         softmax_ce = float(F.cross_entropy(torch.tensor(z2_t), torch.tensor(y_train[:5].argmax(1))))
         a5 = level4_numpy.forward(x_train[:5], start)[2]
         normalised = float(np.mean(-(y_train[:5] * np.log(a5 / a5.sum(1, keepdims=True))).sum(1)))
         require(abs(value - softmax_ce) <= 1e-12 * softmax_ce,
-                f"your Keras loss is {value:.10f}; the softmax cross-entropy of z2 is "
-                f"{softmax_ce:.10f} (and of a normalised to sum 1, {normalised:.10f})")
+                f"your Keras loss is {value:.10f}; Keras, compiled as the docstring says, "
+                f"computes {softmax_ce:.10f} on these rows")
         return (f"Keras's CategoricalCrossentropy on the sigmoid output: {value:.10f} = softmax "
                 f"cross-entropy of z2; a normalised would give {normalised:.10f}")
-    ex.check("keras_loss_on_sigmoid: what Keras computes (first 5 rows)", keras_loss)
+    ex.check("keras_loss_on_sigmoid: what Keras computes (first 5 rows)", keras_loss,
+             needs=["keras_loss_on_sigmoid"])
 
     def trap():
-        keras_process.result(ex, results, ["train_keras_trap"], "trap")
-        keras_weights = keras_process.read_weights(folder, "trap.npz")
+        out = ex.keras("exercise_3_trap", start, data, TRAP)
+        require(isinstance(out, dict), "the Keras run gave no value")
+        floatx(out, "train_keras_trap")
+        keras_weights = weights(out.get("weights"), "what `train_keras_trap` returned")
         softmax_weights, bce_weights = copy(start), copy(start)
         for epoch in range(TRAP["epochs"]):
             for i in range(0, TRAP["rows"], TRAP["batch_size"]):
@@ -99,28 +106,18 @@ def run(ex):
                 f"{to_bce:.2e} from BCE's); the lockstep wants <= {LOCKSTEP:g}")
         return (f"largest |dW| from softmax cross-entropy training {to_softmax:.2e}, from binary "
                 f"cross-entropy training {to_bce:.2e}")
-    ex.check(f"train_keras_trap: fit() with CategoricalCrossentropy on sigmoid trains a softmax "
-             f"(lockstep, float64, {TRAP['rows']} rows, batch {TRAP['batch_size']}, "
-             f"H {TRAP['hidden']})", trap)
+    ex.check(f"train_keras_trap: fit() with CategoricalCrossentropy on the sigmoid output trains "
+             f"what Keras computes (lockstep, float64, {TRAP['rows']} rows, batch {TRAP['batch_size']}, "
+             f"H {TRAP['hidden']})", trap, needs=["train_keras_trap"])
+
+
+def floatx(out, name):
+    """The docstring's requirement: Keras's floatx set to start's dtype (float64 here)."""
+    require(out.get("floatx") == "float64",
+            f"`{name}` left Keras's floatx at {out.get('floatx')!r}: its docstring asks for "
+            f"keras.config.set_floatx(start's dtype), float64 here, before the model is built")
 
 
 def keras_inputs():
-    start = start_params(TRAP["hidden"], TRAP["seed"])
     (x_train, y_train), _ = small_data(TRAP["rows"], 10, seed=4)
-    return dict(start=start, x_train=x_train, y_train=y_train, config=TRAP)
-
-
-# In the Keras process
-def task_loss(module, start, data, config, folder):
-    value = module.keras_loss_on_sigmoid(start, data["x_train"][:5], data["y_train"][:5])
-    return {"value": float(np.asarray(value))}
-
-
-def task_trap(module, start, data, config, folder):
-    weights = module.train_keras_trap(start, data["x_train"], data["y_train"], config["epochs"],
-                                      config["batch_size"], config["lr"])
-    keras_process.save_weights(folder, "trap.npz", weights)
-    return {}
-
-
-KERAS_TASKS = {"loss": task_loss, "trap": task_trap}
+    return dict(x_train=x_train, y_train=y_train)

@@ -9,10 +9,22 @@ from exercises.checks.core import (STEP, LOCKSTEP, LOSS, require, array, number,
 from exercises.checks.exact import small_data, start_params, stated_loss, torch_network, exact_step
 
 TITLE = "sum over the outputs instead of the mean"
+CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
+
+
+def step_ratio(ratio):
+    """What a wrong learning rate for L_sum means, in words: L_sum's gradient is 10 times the
+    mean's, so SGD's step with lr_sum is ratio = lr_sum * 10 / lr times level 4's."""
+    if ratio > 1:
+        return f"Your steps are {ratio:.3g} times level 4's: lr_sum is too large"
+    if ratio > 0:
+        return f"Your steps are {ratio:.3g} times level 4's ({1 / ratio:.3g} times too small)"
+    return "A learning rate must be positive"
 
 
 def run(ex):
     import torch
+    import numpy as np
     params, x, y = helpers.check_batch(hidden=9, rows=5, seed=ex.seed)
     data = small_data(600, 10, seed=6)
     (x_train, y_train), _ = data
@@ -21,16 +33,25 @@ def run(ex):
     def loss():
         t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
         z2 = torch_network(x, t)[2]
-        yours = ex.call("loss_sum", z2, torch.tensor(y))
-        require(isinstance(yours, torch.Tensor) and yours.requires_grad,
-                "`loss_sum` must return a torch tensor that autograd can differentiate")
-        exact = float(stated_loss("sum", z2.detach(), torch.tensor(y)))
-        value = float(yours.detach())
-        require(abs(value - exact) <= LOSS * exact,
-                f"`loss_sum` gave {value:.10g}; the mean over the batch of the sum over the 10 "
-                f"outputs is {exact:.10g}")
-        return f"{value:.6f} on the check batch"
-    ex.check("loss_sum: summed over the 10 outputs, averaged over the batch", loss)
+        found = []
+        for scale in (1, 1000):              # z2 in the thousands: log(1 + e^z2) must stay finite
+            yours = ex.call("loss_sum", z2 * scale, torch.tensor(y))
+            require(isinstance(yours, torch.Tensor) and yours.requires_grad,
+                    "`loss_sum` must return a torch tensor that autograd can differentiate")
+            exact = float(stated_loss("sum", z2.detach() * scale, torch.tensor(y)))
+            value = float(yours.detach())
+            require(np.isfinite(value), f"`loss_sum` gave {value} for z2 {scale} times the check "
+                                        f"batch's (entries up to {float(abs(z2).max()) * scale:.0f})"
+                                        f": the loss is {exact:.6g}, finite; log(1 + e^z2) "
+                                        f"overflows there, logaddexp does not")
+            require(abs(value - exact) <= LOSS * exact,
+                    f"`loss_sum` gave {value:.10g}; the mean over the batch of the sum over the 10 "
+                    f"outputs is {exact:.10g}" + (f" (z2 {scale} times the check batch's)"
+                                                  if scale > 1 else ""))
+            found.append(value)
+        return f"{found[0]:.6f} on the check batch, and finite with z2 in the thousands"
+    ex.check("loss_sum: summed over the 10 outputs, averaged over the batch, finite for large z2",
+             loss)
 
     def step():
         t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
@@ -67,7 +88,8 @@ def run(ex):
             diff = helpers.max_abs_difference(level3(lr_sum), mean)
             require(diff <= LOCKSTEP,
                     f"level 3 with the summed loss at lr {lr_sum:g} ends {diff:.2e} from level 4 "
-                    f"at lr {lr:g}; the lockstep wants <= {LOCKSTEP:g}")
+                    f"at lr {lr:g}; the lockstep wants <= {LOCKSTEP:g}. "
+                    + step_ratio(lr_sum * 10 / lr))
             found.append(f"lr {lr:g} -> {lr_sum:g}: {diff:.1e}")
         unchanged = helpers.max_abs_difference(level3(0.7), level4(0.7))
         require(unchanged > 1e-2, "with lr 0.7 unchanged the summed loss gives the same weights?")

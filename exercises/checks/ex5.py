@@ -1,18 +1,18 @@
 """Exercise 5's checks: momentum at levels 4 and 3 against its definition, level 2's optimizer,
-the four levels in lockstep, level 1 in the Keras process.
+the four levels in lockstep, level 1 with the student's Keras code run where Keras runs.
 """
 
 import numpy as np
 
-import common
 from exercises import helpers
-from exercises.checks import keras_process
-from exercises.checks.core import STEP, LOCKSTEP, require, array, number, relative_error, copy
+from exercises.checks.core import (STEP, LOCKSTEP, require, array, number, relative_error,
+                                   copy, weights)
 from exercises.checks.exact import small_data, start_params, exact_gradients
 
 TITLE = "momentum, by hand and by the optimizers"
+CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
+KERAS = True                  # and its Keras function where Keras is
 MOMENTUM = dict(hidden=20, seed=17, rows=600, batch_size=40, lr=0.1, mu=0.9, epochs=2)
-KERAS_NEEDS = {"momentum": ["compile_with_momentum"]}
 
 
 def exact_momentum(start, x_train, y_train, lr, mu, epochs, batch_size):
@@ -31,9 +31,6 @@ def exact_momentum(start, x_train, y_train, lr, mu, epochs, batch_size):
 
 def run(ex):
     import torch
-    import level2_pytorch
-    from machinery import params_files
-    keras_job = keras_process.start(ex)
     params, x, y = helpers.check_batch(hidden=9, rows=5, seed=ex.seed)
     (x_train, y_train), _ = small_data(MOMENTUM["rows"], 10, seed=8)
     start = start_params(MOMENTUM["hidden"], MOMENTUM["seed"])
@@ -71,16 +68,29 @@ def run(ex):
     ex.check("train_step_momentum_torch (level 3)",
              lambda: two_steps("train_step_momentum_torch", True))
 
-    def level2():
-        model = level2_pytorch.build_model(MOMENTUM["hidden"], torch.float64)
-        params_files.into_torch_model(model, start)
-        optimizer = ex.call("make_optimizer", model, 0.3, 0.8)
-        require(isinstance(optimizer, torch.optim.Optimizer),
-                "`make_optimizer` must return a torch.optim optimizer")
+    def level2_model():
+        """Level 2's model from `start`, made where the student's code runs."""
+        model = ex.public("level2_pytorch.build_model")(MOMENTUM["hidden"], torch.float64)
+        ex.public("machinery.params_files.into_torch_model")(model, start)
+        return model
+
+    def level2_epoch(model, optimizer):
         x_t, y_t = torch.tensor(x_train), torch.tensor(y_train)
-        level2_pytorch.train_epoch(model, optimizer, x_t, y_t, batch, None, shuffle=False)
+        ex.public("level2_pytorch.train_epoch")(model, optimizer, x_t, y_t, batch, None, False)
+
+    def level2_weights(model):
+        return weights(ex.public("machinery.params_files.from_torch_model")(model),
+                       "level 2's weights")
+
+    def level2():
+        model = level2_model()
+        optimizer = ex.call("make_optimizer", model, 0.3, 0.8)
+        require(getattr(optimizer, "name", "") == "SGD",
+                f"`make_optimizer` returned a {getattr(optimizer, 'name', 'value')}, not "
+                f"torch.optim.SGD")
+        level2_epoch(model, optimizer)
         exact = exact_momentum(start, x_train, y_train, 0.3, 0.8, 1, batch)
-        diff = helpers.max_abs_difference(params_files.from_torch_model(model), exact)
+        diff = helpers.max_abs_difference(level2_weights(model), exact)
         require(diff <= LOCKSTEP, f"one epoch of level 2 with your optimizer ends {diff:.2e} "
                                   f"from momentum's definition; the lockstep wants <= {LOCKSTEP:g}")
         return f"one epoch (mu 0.8, lr 0.3): largest |dW| from the definition {diff:.1e}"
@@ -103,12 +113,11 @@ def run(ex):
                 ex.call("train_step_momentum_torch", t, vt, x_t[i:i + batch], y_t[i:i + batch],
                         lr, mu)
         out["level 3"] = helpers.as_numpy(t)
-        model = level2_pytorch.build_model(MOMENTUM["hidden"], torch.float64)
-        params_files.into_torch_model(model, start)
+        model = level2_model()
         optimizer = ex.call("make_optimizer", model, lr, mu)
         for epoch in range(epochs):
-            level2_pytorch.train_epoch(model, optimizer, x_t, y_t, batch, None, shuffle=False)
-        out["level 2"] = params_files.from_torch_model(model)
+            level2_epoch(model, optimizer)
+        out["level 2"] = level2_weights(model)
         return out
 
     def three_levels():
@@ -131,14 +140,12 @@ def run(ex):
              needs=["keras_momentum", "train_step_momentum", "train_step_momentum_torch",
                     "make_optimizer"])
 
-    results, folder = keras_process.finish(ex, keras_job)
-
     def keras_level():
-        keras_process.result(ex, results, ["compile_with_momentum"], "momentum")
-        weights = keras_process.read_weights(folder, "momentum.npz")
+        found = weights(ex.keras("exercise_5_momentum", start, keras_inputs(), MOMENTUM),
+                        "Keras's weights")
         mu = number(ex.call("keras_momentum", MOMENTUM["mu"]), "keras_momentum(0.9)")
         exact = exact_momentum(start, x_train, y_train, lr, mu, epochs, batch)
-        diff = helpers.max_abs_difference(weights, exact)
+        diff = helpers.max_abs_difference(found, exact)
         hint = ""
         if mu == MOMENTUM["mu"]:
             hint = (". A gap this size that no way of writing the update closes: look at what "
@@ -153,24 +160,5 @@ def run(ex):
 
 
 def keras_inputs():
-    start = start_params(MOMENTUM["hidden"], MOMENTUM["seed"])
     (x_train, y_train), _ = small_data(MOMENTUM["rows"], 10, seed=8)
-    return dict(start=start, x_train=x_train, y_train=y_train, config=MOMENTUM)
-
-
-# In the Keras process
-def task_momentum(module, start, data, config, folder):
-    import level1_keras
-    model = level1_keras.build_model(config["hidden"])
-    model.set_weights([start[name] for name in common.PARAM_NAMES])
-    module.compile_with_momentum(model, config["lr"], config["mu"])
-    if model.optimizer is None:
-        raise ValueError("compile_with_momentum() did not compile the model")
-    model.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
-              epochs=config["epochs"], shuffle=False, verbose=0)
-    keras_process.save_weights(folder, "momentum.npz",
-                               dict(zip(common.PARAM_NAMES, model.get_weights())))
-    return {}
-
-
-KERAS_TASKS = {"momentum": task_momentum}
+    return dict(x_train=x_train, y_train=y_train)

@@ -12,6 +12,7 @@ from exercises.checks.core import (GRADIENT, Failure, array, copy, relative_erro
 from exercises.checks.exact import first_wrong, hard_data, learns, stated_loss
 
 TITLE = "a second hidden layer"
+CHILD = "numpy"               # its functions run where PyTorch and TensorFlow are not
 
 
 def layered_batch(sizes, seed, rows=5):

@@ -1,39 +1,48 @@
-"""Exercise 8's checks, all in the Keras process: the model, what fit() reports with the
-student's train_step, and the weights against fit()'s own step and level 4's.
+"""Exercise 8's checks, the student's code run where Keras runs: the model, what fit() reports
+with the student's train_step, and the weights against fit()'s own step and level 4's.
 """
 
 import numpy as np
 
-import common
 import level4_numpy
 from exercises import helpers
-from exercises.checks import keras_process
-from exercises.checks.core import LOCKSTEP, Failure, copy, require
+from exercises.checks.core import LOCKSTEP, Failure, copy, require, weights
 from exercises.checks.exact import small_data, start_params
 
 TITLE = "write level 1's training step yourself"
-IMPORT = False                 # the file imports Keras: loaded in the Keras process only
+KERAS = True                  # the file imports Keras: it runs where Keras runs, and only there
 STEP8 = dict(hidden=24, seed=19, rows=620, batch_size=50, lr=0.7, epochs=2)   # last batch: 20
 KERAS_STEP = ("Keras's own step does (TensorFlowTrainer.train_step, in "
               "keras/src/backend/tensorflow/trainer.py of the installed Keras)")
-KERAS_NEEDS = {"own": ["build_model", "StepByStep.train_step"],
-               "mine": ["build_model", "StepByStep.train_step"]}
+FUNCTIONS = ["build_model", "StepByStep.train_step"]
 
 
 def run(ex):
-    functions = ["build_model", "StepByStep.train_step"]
-    keras_job = keras_process.start(ex)
-    results, folder = keras_process.finish(ex, keras_job)
     data = small_data(STEP8["rows"], 200, seed=12)
+    start = start_params(STEP8["hidden"], STEP8["seed"])
+    runs = {}
+
+    def fitted(which):
+        """fit() with the student's model ("mine") or level 1's ("own"), run once each."""
+        if which not in runs:
+            out = ex.keras(f"exercise_8_{which}", start, keras_inputs(), STEP8)
+            require(isinstance(out, dict) and isinstance(out.get("history"), dict),
+                    "the Keras run gave no history")
+            runs[which] = out
+        return runs[which]
 
     def model():
-        out = keras_process.result(ex, results, functions, "mine")
-        return out["words"]
-    ex.check("build_model: level 1's layers in a StepByStep that has its own train_step", model)
+        out = fitted("mine")
+        expected = [list(start[k].shape) for k in ("W1", "b1", "W2", "b2")]
+        require(out.get("shapes") == expected, f"build_model()'s weights have shapes "
+                                               f"{out.get('shapes')}, not level 1's {expected}")
+        return f"a {out.get('kind')} with its own train_step and level 1's weight shapes"
+    ex.check("build_model: level 1's layers in a StepByStep that has its own train_step", model,
+             needs=FUNCTIONS)
 
     def history():
-        mine = keras_process.result(ex, results, functions, "mine")["history"]
-        own = keras_process.result(ex, results, functions, "own")["history"]
+        mine = fitted("mine")["history"]
+        own = fitted("own")["history"]
         for key in ("loss", "acc", "val_loss", "val_acc"):
             require(key in mine, f"fit() with your step reported no {key!r}: update the metrics "
                                  f"and return self.get_metrics_result()")
@@ -54,13 +63,12 @@ def run(ex):
         return (f"train loss {', '.join(f'{v:.4f}' for v in mine['loss'])}, train acc "
                 f"{', '.join(f'{100 * v:.2f}%' for v in mine['acc'])}, as with Keras's own step")
     ex.check(f"fit() reports the same loss and accuracy as with Keras's own step ({STEP8['rows']} "
-             f"rows in batches of {STEP8['batch_size']}: the last one shorter)", history)
+             f"rows in batches of {STEP8['batch_size']}: the last one shorter)", history,
+             needs=FUNCTIONS)
 
-    def weights():
-        keras_process.result(ex, results, functions, "mine")
-        mine = keras_process.read_weights(folder, "mine.npz")
-        own = keras_process.read_weights(folder, "own.npz")
-        start = start_params(STEP8["hidden"], STEP8["seed"])
+    def lockstep():
+        mine = weights(fitted("mine")["weights"], "your model's weights")
+        own = weights(fitted("own")["weights"], "level 1's weights")
         numpy_weights = copy(start)
         for epoch in range(STEP8["epochs"]):
             level4_numpy.train_epoch(numpy_weights, data[0][0], data[0][1], STEP8["batch_size"],
@@ -74,7 +82,7 @@ def run(ex):
         return f"largest |dW| from fit()'s own step {to_own:.2e}, from level 4 {to_numpy:.2e}"
     ex.check(f"your step's weights in lockstep with fit()'s own and level 4's (float64, "
              f"{STEP8['rows']} rows, batch {STEP8['batch_size']}, H {STEP8['hidden']}, lr "
-             f"{STEP8['lr']:g})", weights)
+             f"{STEP8['lr']:g})", lockstep, needs=FUNCTIONS)
 
 
 def shown(values):
@@ -96,47 +104,5 @@ def plain_means(data):
 
 
 def keras_inputs():
-    start = start_params(STEP8["hidden"], STEP8["seed"])
     (x_train, y_train), (x_test, y_test) = small_data(STEP8["rows"], 200, seed=12)
-    return dict(start=start, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                config=STEP8)
-
-
-# In the Keras process
-def _fit(model, start, data, config):
-    import level1_keras
-    model.set_weights([start[name] for name in common.PARAM_NAMES])
-    level1_keras.compile_model(model, config["lr"])
-    history = model.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
-                        epochs=config["epochs"], shuffle=False, verbose=0,
-                        validation_data=(data["x_test"], data["y_test"]))
-    weights = dict(zip(common.PARAM_NAMES, model.get_weights()))
-    return {k: [float(v) for v in vs] for k, vs in history.history.items()}, weights
-
-
-def task_own(module, start, data, config, folder):
-    import level1_keras
-    history, weights = _fit(level1_keras.build_model(config["hidden"]), start, data, config)
-    keras_process.save_weights(folder, "own.npz", weights)
-    return {"history": history}
-
-
-def task_mine(module, start, data, config, folder):
-    import keras
-    model = module.build_model(config["hidden"])
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"build_model() returned {type(model).__name__}, not a Keras model")
-    if getattr(type(model), "train_step") is getattr(keras.Sequential, "train_step"):
-        raise ValueError(f"build_model() returned a {type(model).__name__}, whose train_step is "
-                         f"Keras's own: return a StepByStep")
-    shapes = [tuple(w.shape) for w in model.get_weights()]
-    expected = [common.param_shapes(config["hidden"])[k] for k in common.PARAM_NAMES]
-    if shapes != expected:
-        raise ValueError(f"build_model()'s weights have shapes {shapes}, not level 1's {expected}")
-    history, weights = _fit(model, start, data, config)
-    keras_process.save_weights(folder, "mine.npz", weights)
-    return {"history": history, "words": f"a {type(model).__name__} with its own train_step and "
-                                         f"level 1's weight shapes"}
-
-
-KERAS_TASKS = {"own": task_own, "mine": task_mine}
+    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)

@@ -1,25 +1,28 @@
 """The grader's worker: one student's exercises, checked in a process of its own.
 
-    python -m exercises.checks.worker FOLDER SEED N [N ...]
+    python -m exercises.checks.worker FOLDER SEED BWRAP UID N [N ...]
 
 checks FOLDER/exercise_N.py for each N, in that order, as `python -m exercises.check` checks
-them (each file loaded on its own), with one Keras process for all of the student's Keras
-exercises, started first. What the checks print is kept; what goes to the grader is one JSON
-object per line on standard output:
+them: the checks and the references here, the student's code in child processes (one per kind:
+NumPy, PyTorch, Keras; exercises/checks/sandbox.py), started at once so that they load while the
+first checks run. BWRAP is the path of bubblewrap, or "none" (unsandboxed); UID the user the
+children run as, or "-" (the grader's own). What the checks print is kept; what goes to the
+grader is one JSON object per line on standard output, written by this process only (the
+children's output goes elsewhere):
 
-    {"ready": true, "totals": {"1": 8}}    loaded; the number of checks of each exercise
     {"start": N}                           exercise N's checks begin
+    {"checking": N, "label": "..."}        a check begins
     {"check": N, "passed": true}           one check done
-    {"hold": true} ... {"hold": false}     waiting for Keras to load: not the student's time
+    {"hold": true} ... {"hold": false}     waiting for a child to start: not the student's time
     {"done": N, "passed": 5, "failed": 2, "loaded": true, "first": "...", "answers": [1, 3]}
 
 "first" is the first failure's line in words ("" if none), answers the questions answered and
 their number (null when there is no answers file to count). The grader stops a worker whose
-exercise does not finish in time, and starts another for the exercises after it. The checks are
-counted on the project's starters, which fail every one.
+exercise does not finish in time, and starts another for the exercises after it.
 """
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -31,13 +34,16 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from exercises.checks import EXERCISES, keras_process, module_name  # noqa: E402
-from exercises.checks.core import STARTERS, Exercise, one_line, run_exercise  # noqa: E402
+from exercises.checks import EXERCISES, module_name, sandbox  # noqa: E402
+from exercises.checks.core import one_line, run_exercise  # noqa: E402
+
+CPU_SECONDS = 3600          # a child's CPU time, all its exercises together (the wall clock
+                            # limit, --timeout, is the grader's, per exercise)
 
 
 class Events:
     """JSON lines to the grader, on a copy of standard output; the real standard output (fd 1)
-    goes nowhere, so that what a student's code prints cannot mix with them."""
+    goes nowhere, so that nothing else printed can mix with them."""
 
     def __init__(self):
         self.out = os.fdopen(os.dup(1), "w", buffering=1)
@@ -56,26 +62,16 @@ def quietly(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def keras_jobs(folder, numbers, seed):
-    """Start one Keras process for the Keras exercises among numbers whose files parse:
-    ({number: (process, job folder)}, the temporary folders to remove at the end)."""
-    import importlib
-    jobs, folders = [], []
+def kinds(numbers):
+    """The children the exercises need."""
+    needed = []
     for number in numbers:
         checks = importlib.import_module(module_name(number))
-        if not hasattr(checks, "KERAS_TASKS"):
-            continue
-        ex = Exercise(number, folder, seed, checks)
-        if not quietly(ex.load, import_it=False):
-            continue
-        job = keras_process.prepare(ex)
-        if job is not None:
-            folders.append(job)
-            jobs.append((number, ex.path, job.name))
-    if not jobs:
-        return {}, folders
-    process = keras_process.launch(jobs)
-    return {number: (process, name) for number, path, name in jobs}, folders
+        for kind in (getattr(checks, "CHILD", None), "keras" if getattr(checks, "KERAS", False)
+                     else None):
+            if kind and kind not in needed:
+                needed.append(kind)
+    return needed
 
 
 def first_failure(ex):
@@ -89,26 +85,23 @@ def first_failure(ex):
 def load_everything(numbers):
     """Import what the checks import when they first run (PyTorch above all), so that no
     exercise's time limit pays for it."""
-    import importlib
-
     import threadpoolctl  # noqa: F401
     import torch  # noqa: F401
 
-    import level2_pytorch  # noqa: F401
-    import level3_autograd  # noqa: F401
+    from exercises.checks import exact  # noqa: F401
     for number in numbers:
         importlib.import_module(module_name(number))
 
 
-def grade(folder, seed, numbers, events):
-    jobs, folders = keras_jobs(folder, numbers, seed)
-    load_everything(numbers)
-    events(ready=True, totals=totals(numbers))
+def grade(folder, seed, numbers, events, bwrap=None, uid=None):
+    student = sandbox.Student(folder, bwrap, uid, CPU_SECONDS, relay_output=False)
     try:
+        student.prefetch(kinds(numbers))       # the children load while this process does
+        load_everything(numbers)
         for number in numbers:
             events(start=number)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                ex = quietly(run_exercise, number, folder, seed, jobs,
+                ex = quietly(run_exercise, number, student, seed,
                              lambda hold: events(hold=hold),
                              lambda passed: events(check=number, passed=passed),
                              lambda label: events(checking=number, label=label))
@@ -116,29 +109,18 @@ def grade(folder, seed, numbers, events):
             events(done=number, passed=ex.passed, failed=ex.failed, loaded=ex.loaded,
                    first=first_failure(ex), answers=[answered, total] if total else None)
     finally:
-        for process in {process for process, name in jobs.values()}:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        for job in folders:
-            job.cleanup()
-
-
-def totals(numbers):
-    """{number: its checks}: the project's starters fail every one, quickly."""
-    found = {}
-    for number in numbers:
-        ex = quietly(run_exercise, number, STARTERS, 0)
-        found[number] = ex.passed + ex.failed
-    return found
+        student.close()
 
 
 def main(argv):
     events = Events()
-    folder, seed, numbers = argv[0], int(argv[1]), [int(n) for n in argv[2:]]
+    folder, seed = argv[0], int(argv[1])
+    bwrap = None if argv[2] == "none" else argv[2]
+    uid = None if argv[3] == "-" else int(argv[3])
+    numbers = [int(n) for n in argv[4:]]
     if any(n not in EXERCISES for n in numbers):
         return 2
-    grade(folder, seed, numbers, events)
+    grade(folder, seed, numbers, events, bwrap, uid)
     return 0
 
 

@@ -1,0 +1,183 @@
+"""A grade a teacher can trust: students who want the marks without the work, graded by
+`python -m exercises.grade` in its sandbox. Each hostile file below gets the status its behaviour
+earns and no pass it did not earn; nothing outside the sandbox's scratch folders changes; and an
+honest student, graded beside them, scores as before. Without bubblewrap the hostile class is
+skipped, and says why (CI installs it and sets LEVELS_REQUIRE_BUBBLEWRAP=1, under which a missing
+bwrap fails these tests instead)."""
+
+import csv
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SOLUTIONS = os.path.join(ROOT, "exercises", "solutions")
+STARTERS = os.path.join(ROOT, "exercises", "starters")
+TIMEOUT = 10                               # seconds: the sleeper costs this
+HEADER = ("import os\nimport sys\nimport struct\nimport json\nimport numpy as np\n")
+
+# name: (what it does, in Python run as exercise_1.py: at import or in a function the checks call)
+HOSTILE = {
+    "patcher": "import exercises.checks.core as core\ncore.require = lambda *a, **k: None\n",
+    "patcher2": ("for m in list(sys.modules.values()):\n"
+                 "    if 'check' in getattr(m, '__name__', ''):\n"
+                 "        setattr(m, 'require', lambda *a, **k: None)\n"),
+    "reader": ("src = open(os.path.join({root!r}, 'exercises', 'solutions', 'exercise_1.py'))"
+               ".read()\nexec(compile(src, 'solution', 'exec'))\n"),
+    "writer": ("for path in [{root!r} + '/HACKED', {home!r} + '/HACKED', '/tmp/HACKED-by-student',\n"
+               "             os.path.expanduser('~') + '/HACKED']:\n"
+               "    try:\n        open(path, 'w').write('x')\n    except OSError:\n        pass\n"),
+    "forker": ("pids = []\nfor _ in range(100000):\n    try:\n        pid = os.fork()\n"
+               "    except OSError:\n        break\n    if pid == 0:\n        import time\n"
+               "        time.sleep(600)\n        os._exit(0)\n    pids.append(pid)\n"),
+    "allocator": ("def loss_mse(a, y):\n    hoard = []\n    while True:\n"
+                  "        hoard.append(bytearray(10**8))\n"),
+    "killer": ("import signal\ndef loss_mse(a, y):\n    for pid in (os.getppid(), 1):\n"
+               "        try:\n            os.kill(pid, signal.SIGKILL)\n        except OSError:\n"
+               "            pass\n    return 0.0\n"),
+    "forger": ("line = json.dumps({{'done': 1, 'passed': 8, 'failed': 0, 'loaded': True, "
+               "'first': '', 'answers': None}}) + '\\n'\nprint(line)\nsys.stderr.write(line)\n"
+               "frame = json.dumps({{'value': 0.0}}).encode()\n"
+               "for fd in range(0, 20):\n    try:\n"
+               "        os.write(fd, line.encode() + struct.pack('>Q', len(frame)) + frame)\n"
+               "    except OSError:\n        pass\n"),
+    "sleeper": "def loss_mse(a, y):\n    import time\n    time.sleep(600)\n",
+    "exiter": "def loss_mse(a, y):\n    os._exit(0)\n",
+    "autograd": ("def loss_mse(a, y):\n    import torch\n"
+                 "    return float(torch.mean((torch.tensor(a) - torch.tensor(y)) ** 2))\n"),
+}
+
+
+def digest(folder, skip=()):
+    """A hash of every file under folder (names and contents), but the folders in `skip`."""
+    h = hashlib.sha256()
+    for path, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if os.path.join(path, d) not in skip
+                         and d not in (".git", "__pycache__", ".pytest_cache", ".venv"))
+        for name in sorted(files):
+            full = os.path.join(path, name)
+            h.update(full.encode())
+            try:
+                with open(full, "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                pass
+    return h.hexdigest()
+
+
+def bubblewrap_or_skip():
+    sys.path.insert(0, ROOT)
+    from exercises.checks import sandbox
+    found = sandbox.bubblewrap()
+    if found is None:
+        if os.environ.get("LEVELS_REQUIRE_BUBBLEWRAP"):
+            pytest.fail("bubblewrap (bwrap) is required here and does not work")
+        pytest.skip("no working bubblewrap (bwrap): the grader would run unsandboxed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    bubblewrap_or_skip()
+    top = tmp_path_factory.mktemp("hostile")
+    folder, home = top / "class", top / "home"
+    folder.mkdir()
+    home.mkdir()
+    for name, code in HOSTILE.items():
+        path = folder / name
+        path.mkdir()
+        starter = open(os.path.join(STARTERS, "exercise_1.py")).read()
+        text = HEADER + code.format(root=ROOT, home=str(home)) + "\n"
+        # the hostile lines first, then the starter's functions (a later def replaces a hostile
+        # one): what the student left unwritten stays unwritten
+        hostile_defs = [line.split("(")[0][4:] for line in code.splitlines()
+                        if line.startswith("def ")]
+        kept = starter
+        for name_ in hostile_defs:
+            kept = kept.replace(f"def {name_}(", f"def _starter_{name_}(")
+        (path / "exercise_1.py").write_text(kept + "\n" + text)
+        shutil.copy(os.path.join(STARTERS, "answers_1.md"), path)
+    honest = folder / "honest"
+    honest.mkdir()
+    shutil.copy(os.path.join(SOLUTIONS, "exercise_1.py"), honest)
+    shutil.copy(os.path.join(STARTERS, "answers_1.md"), honest)
+    before = digest(ROOT), digest(str(home))
+    table = top / "grades.csv"
+    env = {**os.environ, "HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "exercises.grade", folder, "--exercises", "1",
+                           "--timeout", str(TIMEOUT), "--csv", table, "--seed", "5",
+                           "--jobs", "2"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900, env=env)
+    after = digest(ROOT), digest(str(home))
+    rows = {}
+    if table.exists():
+        with open(table, newline="") as f:
+            rows = {r["student"]: r for r in csv.DictReader(f)}
+    return done, rows, before, after
+
+
+def test_every_hostile_row_is_marked_and_earns_no_pass(graded):
+    done, rows, _, _ = graded
+    assert done.returncode == 0, done.stderr
+    assert set(rows) == set(HOSTILE) | {"honest"}
+    for name in HOSTILE:
+        r = rows[name]
+        assert r["status"] != "all passed" and int(r["passed"]) < int(r["total"]), r
+        assert r["first failure"], r
+        assert r["isolation"].startswith("sandboxed"), r
+
+
+@pytest.mark.parametrize("name,status,words", [
+    ("patcher", "did not load", "exercises.checks.core"),
+    ("reader", "did not load", "No such file"),
+    ("forker", "failed", ""),
+    ("allocator", "failed", "MemoryError"),
+    ("killer", "failed", "gave 0"),            # the sandbox's user may not kill the grader
+    ("sleeper", "timed out", "stopped after"),
+    ("exiter", "failed", "ended with exit code 0"),
+    ("autograd", "failed", "checked where PyTorch and TensorFlow cannot be imported"),
+])
+def test_each_hostile_file_gets_a_clear_status(graded, name, status, words):
+    r = graded[1][name]
+    assert r["status"] == status, r
+    assert words in r["first failure"], r
+
+
+def test_nothing_outside_the_scratch_folders_changes(graded):
+    done, rows, before, after = graded
+    assert before == after                      # the project, and the teacher's home
+    assert not os.path.exists("/tmp/HACKED-by-student")
+    assert not os.path.exists(os.path.join(ROOT, "HACKED"))
+
+
+def test_no_process_of_a_student_outlives_the_grading(graded):
+    """The forker's sleeping children went with its sandbox."""
+    done = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True)
+    assert "exercises/checks/child.py" not in done.stdout
+
+
+def test_an_honest_student_scores_every_check(graded):
+    r = graded[1]["honest"]
+    assert r["status"] == "all passed" and r["passed"] == r["total"] == "8", r
+
+
+def test_without_the_sandbox_the_table_says_so(tmp_path):
+    """--no-sandbox (as on a system without bubblewrap): the verdicts are the grader's still, the
+    output and every row say the code ran unsandboxed."""
+    folder = tmp_path / "class"
+    (folder / "ada").mkdir(parents=True)
+    shutil.copy(os.path.join(SOLUTIONS, "exercise_4.py"), folder / "ada")
+    table = tmp_path / "grades.csv"
+    done = subprocess.run([sys.executable, "-m", "exercises.grade", folder, "--exercises", "4",
+                           "--csv", table, "--seed", "5", "--no-sandbox"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "UNSANDBOXED" in done.stdout
+    with open(table, newline="") as f:
+        row = next(csv.DictReader(f))
+    assert row["status"] == "all passed" and row["isolation"].startswith("UNSANDBOXED"), row
