@@ -87,8 +87,10 @@ def print_epoch(epoch, epochs, train_loss, train_acc, test_loss, test_acc):
 # ---------------------------------------------------------------------------------------------
 def run(main):
     """A level's last line: main() with the shell's flags (machinery/shell.py). Where common.py
-    and a level were copied without machinery/, main() with the defaults above."""
+    and a level were copied without machinery/, main() with the defaults above, and a note."""
     if shell is None:
+        print("(machinery/ is not beside common.py: no flags are read, and MNIST must already be "
+              "where the level looks for it)", file=sys.stderr)
         return main()
     shell.run(main)
 

@@ -13,7 +13,7 @@ train metrics and the evaluation on the test set after each epoch; and
 What it makes you write: the list of layers, and the choice of loss, optimizer and metric.
 """
 
-import common  # first: run from the shell, it checks the flags before TensorFlow loads
+import common  # first: from the shell, machinery/ reads the flags before TensorFlow loads
 import keras
 
 # ---------------------------------------------------------------------------------------------

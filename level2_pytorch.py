@@ -15,7 +15,7 @@ What it makes you write: the training loop - for each batch: forward, loss, `bac
 Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
 """
 
-import common  # first: run from the shell, it checks the flags before PyTorch loads
+import common  # first: from the shell, machinery/ reads the flags before PyTorch loads
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -106,8 +106,8 @@ def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     n_train = len(x_train)                     # examples in the training set
     order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
     # The usual DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True) fetches each batch one
-    # example at a time: 2.3 times the epoch at batch 2,048 (docs/design.md, "whole batches").
-    # Here the sampler hands out whole batches of indices, in the order drawn above.
+    # example at a time: 1.2 times the epoch at batch 32, 2.3 times at 2,048 (docs/design.md,
+    # "whole batches"). Here the sampler hands out whole batches of indices, in the order above.
     loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
                         batch_size=None)
     total_loss = total_acc = 0.0

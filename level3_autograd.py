@@ -14,7 +14,7 @@ the SGD update, and the batching and shuffling of the data.
 Compared with level 2, what is gone: `nn` (layers, init, the loss), `torch.optim`, `DataLoader`.
 """
 
-import common  # first: run from the shell, it checks the flags before PyTorch loads
+import common  # first: from the shell, machinery/ reads the flags before PyTorch loads
 import torch
 
 # ---------------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def load_data(limit, dtype):
 # ---------------------------------------------------------------------------------------------
 def glorot_normal(fan_in, fan_out, rng, dtype):
     """Glorot/Xavier normal weights, truncated at 2 s0 as Keras draws them (see common.py)."""
-    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # float64, as at level 4
+    w = torch.randn((fan_in, fan_out), generator=rng, dtype=torch.float64)   # drawn in float64, as level 4 draws
     # Truncated: while any entry lies outside [-2, 2], draw those again (`outside := ...`
     # names the mask of them and tests it in one expression).
     while (outside := torch.abs(w) > common.TRUNCATION_CUTOFF).any():

@@ -23,7 +23,7 @@ import contextlib
 import gzip
 import os
 
-import common  # first: run from the shell, it checks the flags before NumPy loads
+import common  # first: from the shell, machinery/ reads the flags before NumPy loads
 import numpy as np
 
 # ---------------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ class Tensor:
                     visit(parent)
                 order.append(t)
         visit(self)
-        for t in order:                        # intermediate results start from zero each time;
+        for t in order:                        # called again, intermediate results start at zero;
             if t.parents:                      # leaves (the parameters) keep adding up, as in torch
                 t.grad = None
         self.grad = np.ones_like(self.data)    # dL/dL = 1
@@ -79,7 +79,7 @@ class Tensor:
                       (lambda g: unbroadcast(g * other.data, self.data.shape),
                        lambda g: unbroadcast(g * self.data, other.data.shape)))
 
-    def __isub__(self, g):                     # p -= g: in place, on the numbers (under no_grad())
+    def __isub__(self, g):                     # p -= g: the numbers changed in place, unrecorded
         self.data -= g
         return self
 

@@ -16,7 +16,7 @@ Compared with level 3½, what is gone: the engine. `loss.backward()` becomes `gr
 import gzip
 import os
 
-import common  # first: run from the shell, it checks the flags before NumPy loads
+import common  # first: from the shell, machinery/ reads the flags before NumPy loads
 import numpy as np
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def accuracy(a, y):
 # ---------------------------------------------------------------------------------------------
 def gradients(x, y, params, h, a):
     """Backpropagation: dL/dW1, dL/db1, dL/dW2, dL/db2 by the chain rule, output to input.
-    Each gradient has the shape of what it is the gradient of (README, "The mathematics")."""
+    Each gradient has the shape of what it is the gradient of (README, "The model and its mathematics")."""
     n = y.size                                 # the loss averages over B x 10 numbers
     dz2 = (a - y) / n                          # dL/dz2 = (a - y) / (10 B)     (B x 10)
     dW2 = h.T @ dz2                            # dL/dW2 = h^T dL/dz2           (H x 10)

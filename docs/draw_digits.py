@@ -66,9 +66,10 @@ def draw(images, labels, a, picks, path):
             bottom.set_ylabel("digit", fontsize=8)
         for d in range(common.N_OUTPUTS):
             bottom.text(min(a[i, d], 0.62) + 0.02, d, f"{a[i, d]:.2f}", va="center", fontsize=6.5)
-    fig.suptitle("Digits the network never saw in training, and its ten outputs (blue: the largest, "
-                 f"its answer; orange: the right one, where it is not): the first {RIGHT} it gets "
-                 f"right, the first {WRONG} it gets wrong (red)", fontsize=10)
+    fig.suptitle("Test digits the network never saw in training, and its ten outputs: the first "
+                 f"{RIGHT} it reads right, the first {WRONG} it reads wrong (red)\nBlue: the "
+                 "largest output, its answer. Orange: the right digit's output, where the answer "
+                 "is wrong.", fontsize=10)
     fig.tight_layout()
     record = [{"index": i, "label": int(labels[i]), "says": int(a[i].argmax()),
                "outputs": [round(float(v), 2) for v in a[i]]} for i in picks]

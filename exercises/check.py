@@ -41,7 +41,7 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from exercises.checks import EXERCISES, module_name, sandbox  # noqa: E402
+from exercises.checks import EXERCISES, module_name, remote  # noqa: E402
 from exercises.checks.core import STARTERS, run_exercise, shown  # noqa: E402
 
 
@@ -69,7 +69,7 @@ def main(argv=None):
     numbers = list(EXERCISES) if args.exercise == "all" else [int(args.exercise)]
     print(f"Checking {shown(os.path.abspath(args.solutions))}, check batches with --seed "
           f"{args.seed}\n")
-    student = sandbox.Student(args.solutions)             # your own code: not sandboxed
+    student = remote.Student(args.solutions)             # your own code: not sandboxed
     import importlib
     if any(getattr(importlib.import_module(module_name(n)), "KERAS", False) for n in numbers):
         student.prefetch(["keras"])                         # Keras loads while the rest runs

@@ -9,9 +9,10 @@ hand-out in it works too, as long as it holds one folder of exercise files. Each
 exercises are checked as `python -m exercises.check` checks them, each file loaded on its own,
 in a worker process of the student's own: the checks, the references and the counting run in the
 worker, and the student's code runs in child processes that get the checks' inputs and answer
-with values only (exercises/checks/sandbox.py). On Linux with bubblewrap (`bwrap`) the children
-run in a sandbox: no network, the project read-only, no solution, reference or other student in
-sight, a scratch folder of their own, limits on time, memory, processes and file size. Without
+with values only (exercises/checks/remote.py). On Linux with bubblewrap (`bwrap`) the
+children run in a sandbox (exercises/checks/sandbox.py): no network, the project read-only, no
+solution, reference or other student in sight, a scratch folder of their own, limits on time,
+memory, processes and file size. Without
 it they run with the teacher's rights, and the output and the table say so.
 
 An exercise that does not finish within --timeout seconds (an endless loop, say) is stopped and
@@ -41,7 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)                   # the level files live one folder up
 
-from exercises.checks import EXERCISES, answers, sandbox  # noqa: E402
+from exercises.checks import EXERCISES, answers, remote, sandbox  # noqa: E402
 from exercises.checks.core import STARTERS, run_exercise, shown  # noqa: E402
 from exercises.grading import Worker, find_exercises  # noqa: E402
 from machinery import atomic  # noqa: E402
@@ -320,7 +321,7 @@ def count_checks(numbers):
     """{number: its checks}: the project's starters fail every one, quickly."""
     import contextlib
     import io
-    student = sandbox.Student(STARTERS, relay_output=False)
+    student = remote.Student(STARTERS, relay_output=False)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             return {n: (lambda ex: ex.passed + ex.failed)(run_exercise(n, student, 0))

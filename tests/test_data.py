@@ -10,6 +10,10 @@ import pytest
 from machinery import flags, levels, mnist_files
 from conftest import ROOT, offline_env, write_idx
 
+# one worker runs this file: its module fixture then runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("data")
+
+
 
 @pytest.mark.parametrize("shape", [(7,), (5, 28, 28), (3, 4, 6)])
 def test_idx_round_trip(tmp_path, shape):

@@ -16,9 +16,13 @@ import pytest
 
 from conftest import ROOT
 
+# one worker runs this file: its module fixture then runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("hostile")
+
+
 SOLUTIONS = os.path.join(ROOT, "exercises", "solutions")
 STARTERS = os.path.join(ROOT, "exercises", "starters")
-TIMEOUT = 10                               # seconds: the sleeper costs this
+TIMEOUT = 15                               # seconds: the sleeper costs this
 HEADER = ("import os\nimport sys\nimport struct\nimport json\nimport numpy as np\n")
 
 # name: (what it does, in Python run as exercise_1.py: at import or in a function the checks call)
@@ -33,10 +37,11 @@ HOSTILE = {
                "             os.path.expanduser('~') + '/HACKED']:\n"
                "    try:\n        open(path, 'w').write('x')\n    except OSError:\n        pass\n"),
     "forker": ("pids = []\nfor _ in range(100000):\n    try:\n        pid = os.fork()\n"
-               "    except OSError:\n        break\n    if pid == 0:\n        import time\n"
-               "        time.sleep(600)\n        os._exit(0)\n    pids.append(pid)\n"),
-    "allocator": ("def loss_mse(a, y):\n    hoard = []\n    while True:\n"
-                  "        hoard.append(bytearray(10**8))\n"),
+               "    except OSError:\n        break\n    if pid == 0:\n"
+               "        os.execv('/bin/sleep', ['sleep', '613'])\n    pids.append(pid)\n"),
+    "allocator": ("hoarded = []\ndef loss_mse(a, y):\n    if hoarded:\n        return None\n"
+                  "    hoarded.append(1)\n    hoard = []\n    while True:\n"
+                  "        hoard.append(bytes(10**8))\n"),
     "killer": ("import signal\ndef loss_mse(a, y):\n    for pid in (os.getppid(), 1):\n"
                "        try:\n            os.kill(pid, signal.SIGKILL)\n        except OSError:\n"
                "            pass\n    return 0.0\n"),
@@ -156,9 +161,10 @@ def test_nothing_outside_the_scratch_folders_changes(graded):
 
 
 def test_no_process_of_a_student_outlives_the_grading(graded):
-    """The forker's sleeping children went with its sandbox."""
+    """The forker's sleeping children went with its sandbox (other tests' children may run now:
+    the forker's are the only `sleep 613`)."""
     done = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True)
-    assert "exercises/checks/child.py" not in done.stdout
+    assert "sleep 613" not in done.stdout
 
 
 def test_an_honest_student_scores_every_check(graded):

@@ -89,7 +89,8 @@ def test_a_level_copied_with_common_alone_runs(level, tmp_path):
     assert not os.path.exists(tmp_path / "machinery")
     done = subprocess.run([sys.executable, level, "--epochs", "1"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert len(EPOCH_LINE.findall(done.stdout)) == 2   # no machinery/: no flags either
+    assert len(EPOCH_LINE.findall(done.stdout)) == 2   # no machinery/: no flags either,
+    assert "no flags are read" in done.stderr          # and it says so
 
 
 def test_the_engines_update_is_level_3s():

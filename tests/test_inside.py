@@ -15,6 +15,9 @@ import pytest
 from instruments import graphs
 from conftest import ROOT, offline_env, run_script
 
+# one worker runs this file: its module fixture then runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("inside")
+
 PAGE = os.path.join(ROOT, "docs", "inside.md")
 
 
@@ -179,6 +182,7 @@ import numpy as np
 import keras
 import level1_keras, level4_numpy
 from instruments.graphs import keras_graph
+
 original = keras.layers.Dense
 def dense(units, activation=None, **kw):
     return original(units, activation="relu" if activation == "tanh" else activation, **kw)
@@ -224,8 +228,11 @@ def test_the_pages_counts_are_those_inside_py_prints(inside_run):
                                                          "Identity", "IdentityN", "NoOp")))
     assert rows == counts
     assert f"{len(data['keras']['graph']['ops'])} operations" in page
-    for size in data["torch"]["saved_bytes"]:
-        assert f"{size['bytes']:,}" in page and f"{size['intermediate_bytes']:,}" in page
+    quoted = re.findall(r"([\d,]+) bytes at batch ([\d,]+)", page)
+    assert quoted                                          # the page quotes the saved bytes
+    saved = {size["batch"]: size["bytes"] for size in data["torch"]["saved_bytes"]}
+    for size, batch in quoted:
+        assert int(size.replace(",", "")) == saved[int(batch.replace(",", ""))], (size, batch)
 
 
 def test_the_committed_graph_sources_are_fresh(inside_run):

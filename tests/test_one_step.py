@@ -13,6 +13,10 @@ from instruments import one_step
 from conftest import run_script
 from machinery import mnist_files
 
+# one worker runs this file: its module fixture then runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("one_step")
+
+
 KEYS = ["z1", "h", "z2", "a", "loss", "dz2", "dW2", "db2", "dh", "dz1", "dW1", "db1",
         "W1_after", "b1_after", "W2_after", "b2_after"]
 HIDDEN_IN_KERAS = ["z1", "h", "z2", "dz2", "dh", "dz1"]     # inside its Dense layers and its tape

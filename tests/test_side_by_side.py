@@ -19,6 +19,10 @@ from conftest import LEVELS, ROOT
 sys.path.insert(0, os.path.join(ROOT, "docs"))
 import make_side_by_side as sbs  # noqa: E402
 
+# one worker runs this file: its module fixture then runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("side_by_side")
+
+
 PAGE = os.path.join(ROOT, "docs", "side_by_side.html")
 SCRIPT = os.path.join(ROOT, "docs", "make_side_by_side.py")
 

@@ -2,8 +2,9 @@
 
     core.py            an exercise file loaded in its child; a check, its line, its failure
     exact.py           the exact values (PyTorch's autograd of each task's statement), the data
-    sandbox.py         the child processes that run a student's code, in a sandbox where
-                       there is one; the values they answer with, checked
+    remote.py          the child processes that run a student's code: starting them, calling
+                       the student's functions in them, reading their answers (values only)
+    sandbox.py         the sandbox they start in, where there is one (bubblewrap, limits)
     child.py           the child's side: it loads the files and calls their functions
     wire.py            the values that pass between them, and nothing else
     keras_tasks.py     what the Keras checks run in the Keras child

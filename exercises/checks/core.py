@@ -2,7 +2,7 @@
 its checks run here one by one, and what failed said in words.
 
 The student's code never runs in this process. Each exercise file is loaded, by its path, in a
-child process (exercises/checks/child.py, started by exercises/checks/sandbox.py): a file that is
+child process (exercises/checks/child.py, started by exercises/checks/remote.py): a file that is
 missing, does not load or is half written fails its own exercise's checks, never another
 exercise's. A check is a function, run here, that calls the student's functions through the
 child, gets values back, compares them with the references, and returns what passed, in words,
@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from exercises import helpers
-from exercises.checks import answers, module_name, sandbox
+from exercises.checks import answers, module_name, remote
 
 ROOT = helpers.ROOT
 
@@ -105,7 +105,7 @@ class Exercise:
 
     def __init__(self, number, student, seed, checks):
         self.number, self.seed, self.checks = number, seed, checks   # checks: its check module
-        self.student = student                 # sandbox.Student: the children, the files
+        self.student = student                 # remote.Student: the children, the files
         self.path = student.box.path(number)
         self.file = os.path.basename(self.path)
         self.kind = getattr(checks, "CHILD", None)   # the child of its non-Keras checks
@@ -139,9 +139,9 @@ class Exercise:
             return True
         try:
             self.child = self.loaded_in(self.kind)
-        except sandbox.StudentError as e:
+        except remote.StudentError as e:
             return self.fail_file(f"{self.file} does not load: {describe_error(e.info, self.path)}")
-        except sandbox.ChildError as e:
+        except remote.ChildError as e:
             return self.fail_file(f"{self.file} could not be checked: {e}")
         return True
 
@@ -164,7 +164,7 @@ class Exercise:
 
     def fn(self, name):
         """The student's function (or value) `name` (Class.method for a method), checked to be
-        there: a sandbox.Remote that calls it in the child."""
+        there: a remote.Remote that calls it in the child."""
         self.used.add(name.split(".")[0])
         if name in self.unwritten:
             raise Failure(f"`{name}` not written yet")
@@ -177,14 +177,14 @@ class Exercise:
     def public(self, name):
         """A function of the project (a level, machinery.params_files, the helpers), run in
         this exercise's child, on objects that live there (a model, an optimizer)."""
-        return sandbox.Remote(self.child, {"public": name}, name)
+        return remote.Remote(self.child, {"public": name}, name)
 
     def keras(self, task, start, data, config):
         """A Keras task of exercises/checks/keras_tasks.py, run on the student's module in the
         Keras child: its values."""
         child = self.loaded_in("keras")
-        function = sandbox.Remote(child, {"public": f"exercises.checks.keras_tasks.{task}"}, task)
-        module = sandbox.Remote(child, {"module": self.number}, "your module")
+        function = remote.Remote(child, {"public": f"exercises.checks.keras_tasks.{task}"}, task)
+        module = remote.Remote(child, {"module": self.number}, "your module")
         return function(module, start, data, config)
 
     # The checks --------------------------------------------------------------------------
@@ -201,9 +201,9 @@ class Exercise:
             ok, detail = True, body()
         except Failure as e:
             ok, detail = False, str(e)
-        except sandbox.StudentError as e:
+        except remote.StudentError as e:
             ok, detail = False, describe_error(e.info, self.path)
-        except sandbox.ChildError as e:
+        except remote.ChildError as e:
             ok, detail = False, f"your code could not be checked: {e}"
         cause = None if ok or "not written yet" in detail else self.follows_from()
         if cause:
@@ -313,7 +313,7 @@ def copy(params):
 # One exercise, checked
 # ---------------------------------------------------------------------------------------------
 def run_exercise(number, student, seed, on_hold=None, on_result=None, on_start=None):
-    """Check exercise `number` of the student's files (a sandbox.Student), printing a line per
+    """Check exercise `number` of the student's files (a remote.Student), printing a line per
     check; returns the Exercise, with its counts. on_hold, on_result and on_start (called with
     each check's label as it begins): the grader's (see Exercise)."""
     checks = importlib.import_module(module_name(number))

@@ -7,7 +7,7 @@ import common
 import level4_numpy
 from exercises import helpers
 from exercises.checks.core import GRADIENT, Failure, require, number, relative_error, copy
-from exercises.checks.sandbox import StudentError
+from exercises.checks.remote import StudentError
 from exercises.checks.exact import (check_step, exact_gradients, exact_loss, exact_step,
                                     hard_data, learns, start_params, stated_loss)
 

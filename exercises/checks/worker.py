@@ -4,7 +4,7 @@
 
 checks FOLDER/exercise_N.py for each N, in that order, as `python -m exercises.check` checks
 them: the checks and the references here, the student's code in child processes (one per kind:
-NumPy, PyTorch, Keras; exercises/checks/sandbox.py), started at once so that they load while the
+NumPy, PyTorch, Keras; exercises/checks/remote.py), started at once so that they load while the
 first checks run. BWRAP is the path of bubblewrap, or "none" (unsandboxed); UID the user the
 children run as, or "-" (the grader's own). What the checks print is kept; what goes to the
 grader is one JSON object per line on standard output, written by this process only (the
@@ -34,7 +34,7 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from exercises.checks import EXERCISES, module_name, sandbox  # noqa: E402
+from exercises.checks import EXERCISES, module_name, remote  # noqa: E402
 from exercises.checks.core import one_line, run_exercise  # noqa: E402
 
 CPU_SECONDS = 3600          # a child's CPU time, all its exercises together (the wall clock
@@ -94,7 +94,7 @@ def load_everything(numbers):
 
 
 def grade(folder, seed, numbers, events, bwrap=None, uid=None):
-    student = sandbox.Student(folder, bwrap, uid, CPU_SECONDS, relay_output=False)
+    student = remote.Student(folder, bwrap, uid, CPU_SECONDS, relay_output=False)
     try:
         student.prefetch(kinds(numbers))       # the children load while this process does
         load_everything(numbers)
