@@ -113,3 +113,39 @@ def test_exercise_checker_says_which_written_answers_are_empty(capsys, tmp_path)
     assert "exercise_4.py does not exist" in out and code == 1
     code, out = checked(capsys, 4, SOLUTIONS)
     assert "  note    answers_4.md: all 2 questions answered" in out and code == 0
+
+
+def test_exercise_4_loss_that_overflows_for_large_z2_fails(capsys, tmp_path):
+    """log(1 + e^z2) is right on the check batch and infinite with z2 in the thousands."""
+    broken = solution(4).replace("torch.logaddexp(torch.zeros_like(z2), z2)",
+                                 "torch.log(1 + torch.exp(z2))")
+    assert broken != solution(4)
+    (tmp_path / "exercise_4.py").write_text(broken)
+    code, out = checked(capsys, 4, tmp_path)
+    line = line_of(out, "  FAILED  loss_sum")
+    assert "gave inf for z2 1000 times the check batch's" in line and "logaddexp" in line, line
+    assert code == 1
+
+
+def test_exercise_5_wrong_learning_rate_is_said_with_its_direction(capsys, tmp_path):
+    """A step ten times too large: the lockstep's message says the weights moved further."""
+    broken = solution(5).replace("p -= lr * velocity[name]", "p -= 10 * lr * velocity[name]")
+    assert broken != solution(5)
+    (tmp_path / "exercise_5.py").write_text(broken)
+    code, out = checked(capsys, 5, tmp_path)
+    line = line_of(out, "  FAILED  keras_momentum, and levels 4, 3, 2 in lockstep")
+    moved = re.search(r"Your weights moved ([\d.]+) times as far from the start as the "
+                      r"definition's, at cosine [-\d.]+ to them: larger steps", line)
+    assert moved and float(moved.group(1)) > 2, line
+    assert code == 1
+
+
+def test_exercise_3_keras_part_without_set_floatx_fails(capsys, tmp_path):
+    """The docstring asks for keras.config.set_floatx(start's dtype): without it, it fails."""
+    broken = solution(3).replace('    keras.config.set_floatx(str(start["W1"].dtype))\n', "")
+    assert broken != solution(3)
+    (tmp_path / "exercise_3.py").write_text(broken)
+    code, out = checked(capsys, 3, tmp_path)
+    line = line_of(out, "  FAILED  keras_loss_on_sigmoid")
+    assert "left Keras's floatx at 'float32'" in line, line
+    assert code == 1

@@ -33,7 +33,8 @@ HOSTILE = {
                  "        setattr(m, 'require', lambda *a, **k: None)\n"),
     "reader": ("src = open(os.path.join({root!r}, 'exercises', 'solutions', 'exercise_1.py'))"
                ".read()\nexec(compile(src, 'solution', 'exec'))\n"),
-    "writer": ("for path in [{root!r} + '/HACKED', {home!r} + '/HACKED', '/tmp/HACKED-by-student',\n"
+    "writer": ("for path in [{root!r} + '/HACKED', {home!r} + '/HACKED',\n"
+               "             '/tmp/HACKED-by-student',\n"
                "             os.path.expanduser('~') + '/HACKED']:\n"
                "    try:\n        open(path, 'w').write('x')\n    except OSError:\n        pass\n"),
     "forker": ("pids = []\nfor _ in range(100000):\n    try:\n        pid = os.fork()\n"

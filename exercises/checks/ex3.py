@@ -107,8 +107,8 @@ def run(ex):
         return (f"largest |dW| from softmax cross-entropy training {to_softmax:.2e}, from binary "
                 f"cross-entropy training {to_bce:.2e}")
     ex.check(f"train_keras_trap: fit() with CategoricalCrossentropy on the sigmoid output trains "
-             f"what Keras computes (lockstep, float64, {TRAP['rows']} rows, batch {TRAP['batch_size']}, "
-             f"H {TRAP['hidden']})", trap, needs=["train_keras_trap"])
+             f"what Keras computes (lockstep, float64, {TRAP['rows']} rows, batch "
+             f"{TRAP['batch_size']}, H {TRAP['hidden']})", trap, needs=["train_keras_trap"])
 
 
 def floatx(out, name):

@@ -40,8 +40,9 @@ def run(ex):
                     "`loss_sum` must return a torch tensor that autograd can differentiate")
             exact = float(stated_loss("sum", z2.detach() * scale, torch.tensor(y)))
             value = float(yours.detach())
+            largest = float(abs(z2.detach()).max()) * scale
             require(np.isfinite(value), f"`loss_sum` gave {value} for z2 {scale} times the check "
-                                        f"batch's (entries up to {float(abs(z2).max()) * scale:.0f})"
+                                        f"batch's (entries up to {largest:.0f})"
                                         f": the loss is {exact:.6g}, finite; log(1 + e^z2) "
                                         f"overflows there, logaddexp does not")
             require(abs(value - exact) <= LOSS * exact,

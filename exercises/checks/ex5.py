@@ -6,7 +6,7 @@ import numpy as np
 
 from exercises import helpers
 from exercises.checks.core import (STEP, LOCKSTEP, require, array, number, relative_error,
-                                   copy, weights)
+                                   copy, weights, how_they_moved)
 from exercises.checks.exact import small_data, start_params, exact_gradients
 
 TITLE = "momentum, by hand and by the optimizers"
@@ -92,7 +92,10 @@ def run(ex):
         exact = exact_momentum(start, x_train, y_train, 0.3, 0.8, 1, batch)
         diff = helpers.max_abs_difference(level2_weights(model), exact)
         require(diff <= LOCKSTEP, f"one epoch of level 2 with your optimizer ends {diff:.2e} "
-                                  f"from momentum's definition; the lockstep wants <= {LOCKSTEP:g}")
+                                  f"from momentum's definition; the lockstep wants <= "
+                                  f"{LOCKSTEP:g}. "
+                                  + how_they_moved(level2_weights(model), exact, start,
+                                                   "momentum's definition's"))
         return f"one epoch (mu 0.8, lr 0.3): largest |dW| from the definition {diff:.1e}"
     ex.check("make_optimizer (level 2), through level2_pytorch.train_epoch", level2)
 
@@ -130,7 +133,9 @@ def run(ex):
         for name in ("level 4", "level 3", "level 2"):
             diff = helpers.max_abs_difference(found[name], exact)
             require(diff <= LOCKSTEP, f"{name} ends {diff:.2e} from momentum's definition "
-                                      f"(v <- mu v + g, theta <- theta - lr v, mu = {mu!r})")
+                                      f"(v <- mu v + g, theta <- theta - lr v, mu = {mu!r}). "
+                                      + how_they_moved(found[name], exact, start,
+                                                       "the definition's"))
             diffs.append(f"{name} {diff:.1e}")
         return f"mu = keras_momentum(0.9) = {mu!r}; largest |dW| from the definition: " + \
             ", ".join(diffs)

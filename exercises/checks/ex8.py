@@ -6,7 +6,7 @@ import numpy as np
 
 import level4_numpy
 from exercises import helpers
-from exercises.checks.core import LOCKSTEP, Failure, copy, require, weights
+from exercises.checks.core import LOCKSTEP, Failure, copy, how_they_moved, require, weights
 from exercises.checks.exact import small_data, start_params
 
 TITLE = "write level 1's training step yourself"
@@ -78,7 +78,8 @@ def run(ex):
         require(helpers.max_abs_difference(mine, start) > 1e-2, "the weights hardly moved")
         require(to_own <= LOCKSTEP and to_numpy <= LOCKSTEP,
                 f"largest |dW| from fit()'s own step {to_own:.2e}, from level 4 {to_numpy:.2e}; "
-                f"the lockstep wants <= {LOCKSTEP:g}")
+                f"the lockstep wants <= {LOCKSTEP:g}. "
+                + how_they_moved(mine, numpy_weights, start, "level 4's"))
         return f"largest |dW| from fit()'s own step {to_own:.2e}, from level 4 {to_numpy:.2e}"
     ex.check(f"your step's weights in lockstep with fit()'s own and level 4's (float64, "
              f"{STEP8['rows']} rows, batch {STEP8['batch_size']}, H {STEP8['hidden']}, lr "

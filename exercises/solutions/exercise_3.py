@@ -75,9 +75,9 @@ def train_step_softmax(params, x, y, lr):
     return loss, level4_numpy.accuracy(p, y)   # argmax p = argmax z2 = argmax a
 
 
-def train(step, params, x_train, y_train, args):
-    """args.epochs epochs of `step` at args.lr, batches in the order args.shuffle says."""
-    rng = np.random.default_rng(args.seed)
+def train(step, params, x_train, y_train, args, rng):
+    """args.epochs epochs of `step` at args.lr, batches in the order args.shuffle says (shuffled
+    by rng, which drew the weights first, as in level 4's main())."""
     for epoch in range(args.epochs):
         helpers.train_epoch(step, params, x_train, y_train, args.batch_size, args.lr, rng,
                             args.shuffle)
@@ -148,9 +148,9 @@ def main(argv=None):
         args.shuffle = False                   # the same batches for all three: dataset order
         keras_weights = keras_trap(args, start, x_train, y_train)
         softmax_weights = train(train_step_softmax, {k: v.copy() for k, v in start.items()},
-                                x_train, y_train, args)
+                                x_train, y_train, args, rng)
         bce_weights = train(level4_numpy.train_step, {k: v.copy() for k, v in start.items()},
-                            x_train, y_train, args)
+                            x_train, y_train, args, rng)
         print(f"largest |dW|, Keras (CategoricalCrossentropy on sigmoid) vs level 4 softmax "
               f"cross-entropy: {helpers.max_abs_difference(keras_weights, softmax_weights):.2e}")
         print(f"largest |dW|, Keras (CategoricalCrossentropy on sigmoid) vs level 4 binary "
@@ -165,7 +165,7 @@ def main(argv=None):
                                     gradients_softmax(x, y, params, h, softmax(z2)), params)
     print("gradient check of gradients_softmax (relative error, pass <= 1e-6):",
           helpers.format_errors(errors))
-    params = train(train_step_softmax, start, x_train, y_train, args)
+    params = train(train_step_softmax, start, x_train, y_train, args, rng)
     z2 = level4_numpy.forward(x_test, params)[1]
     print(f"softmax + categorical cross-entropy, lr {args.lr:g}, {args.epochs} epochs: test "
           f"accuracy {100 * level4_numpy.accuracy(z2, y_test):.2f}%")
