@@ -1,7 +1,8 @@
 """Check your work on the exercises of EXERCISES.md, one exercise at a time or all of them.
 
     python -m exercises.check 1                      # exercises/starters/exercise_1.py
-    python -m exercises.check all                    # all eight, one after the other
+    python -m exercises.check all                    # all eleven, one after the other
+    python -m exercises.check stack                  # 9, 10 and 11, then the whole stack
     python -m exercises.check 3 --solutions DIR      # DIR/exercise_3.py instead
     python -m exercises.check 1 --seed 7             # the check batches of an earlier run
 
@@ -24,6 +25,10 @@ and 8) runs in a process of its own, because TensorFlow and PyTorch do not share
 
 Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the command line.
 
+When Exercises 9, 10 and 11 are checked together (`stack` or `all`) and all three pass, the
+last line trains the whole stack - your fit() on your Linear, Tanh, Sequential and SGD on your
+engine - and says how far its weights end from Keras's fit(), level 2's and level 4's.
+
 After each exercise's checks a note says which questions of its answers_N.md (the written
 answers, beside exercise_N.py) are still empty; the checker does not grade them.
 
@@ -41,7 +46,7 @@ if ROOT not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from exercises.checks import EXERCISES, module_name, remote  # noqa: E402
+from exercises.checks import EXERCISES, module_name, remote, stack  # noqa: E402
 from exercises.checks.core import STARTERS, run_exercise, shown  # noqa: E402
 
 
@@ -49,8 +54,9 @@ def make_parser():
     p = argparse.ArgumentParser(
         prog="python -m exercises.check",
         description="Check the exercises of EXERCISES.md: each check passed or FAILED, and why.")
-    p.add_argument("exercise", choices=[*map(str, EXERCISES), "all"],
-                   help="the exercise to check, 1 to 8, or all")
+    p.add_argument("exercise", choices=[*map(str, EXERCISES), "all", "stack"],
+                   help=f"the exercise to check, 1 to {max(EXERCISES)}; all; or stack: 9, 10 "
+                        f"and 11, then the whole stack trained on them")
     p.add_argument("--solutions", metavar="DIR", default=STARTERS,
                    help="the folder holding exercise_N.py (default: exercises/starters)")
     p.add_argument("--seed", type=int, default=None,
@@ -66,7 +72,8 @@ def main(argv=None):
         p.error(f"--solutions {args.solutions}: no such folder")
     if args.seed is None:
         args.seed = int(np.random.default_rng().integers(1000, 100000))
-    numbers = list(EXERCISES) if args.exercise == "all" else [int(args.exercise)]
+    numbers = {"all": list(EXERCISES), "stack": list(stack.NUMBERS)}.get(args.exercise) or \
+        [int(args.exercise)]
     print(f"Checking {shown(os.path.abspath(args.solutions))}, check batches with --seed "
           f"{args.seed}\n")
     student = remote.Student(args.solutions)             # your own code: not sandboxed
@@ -76,14 +83,19 @@ def main(argv=None):
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):   # NaN: in words
             done = {n: run_exercise(n, student, args.seed) for n in numbers}
+            done = {n: (ex.passed, ex.failed) for n, ex in done.items()}
+            finale = None
+            if all(n in done and not done[n][1] for n in stack.NUMBERS):
+                finale = stack.run(student, args.seed)
     finally:
         student.close()
-    done = {n: (ex.passed, ex.failed) for n, ex in done.items()}
     if len(numbers) > 1:
         good = [n for n, (passed, failed) in done.items() if not failed]
         bad = [str(n) for n in numbers if n not in good]
         print(f"{len(good)} of {len(numbers)} exercises pass" +
               (f"; not yet: {', '.join(bad)}." if bad else "."))
+    if finale:
+        print(f"\n{finale}")
     return 0 if all(not failed for passed, failed in done.values()) else 1
 
 

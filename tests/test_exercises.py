@@ -23,7 +23,7 @@ from exercises.checks import exact as references
 
 STARTERS = os.path.join(ROOT, "exercises", "starters")
 SOLUTIONS = os.path.join(ROOT, "exercises", "solutions")
-NUMBERS = range(1, 9)
+NUMBERS = range(1, 12)
 
 
 def run_checker(*args, cwd=ROOT):
@@ -60,7 +60,8 @@ def test_exercise_starters_all_fail_not_written_yet():
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr and done.stderr == "", done.stderr
     assert not re.search(r"^  passed", done.stdout, re.M), done.stdout
-    assert "0 of 8 exercises pass" in done.stdout
+    assert f"0 of {len(NUMBERS)} exercises pass" in done.stdout
+    assert "The whole stack" not in done.stdout
     for number in NUMBERS:
         text = section(done.stdout, number)
         names = functions_of(os.path.join(STARTERS, f"exercise_{number}.py"))
@@ -73,14 +74,22 @@ def test_exercise_starters_all_fail_not_written_yet():
 
 @pytest.mark.parametrize("number", NUMBERS)
 def test_exercise_starter_has_every_function_documented(number):
-    """Each starter function has a docstring that says what it returns; the body raises."""
+    """Each starter function has a docstring that says what it returns; the body raises. Code
+    a starter gives (a function, a class or a method whose docstring says "(given)", and the
+    methods of such a class) is whole, and says so."""
     path = os.path.join(STARTERS, f"exercise_{number}.py")
     with open(path) as f:
         tree = ast.parse(f.read())
     assert ast.get_docstring(tree) and f"python -m exercises.check {number}" in \
         ast.get_docstring(tree)
-    defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    given = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+             and "(given" in (ast.get_docstring(n) or "")]
+    inside_given = {id(m) for c in given if isinstance(c, ast.ClassDef) for m in ast.walk(c)
+                    if isinstance(m, ast.FunctionDef)}
+    defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+            and n not in given and id(n) not in inside_given]
     assert defs and all(core.is_unwritten(n) for n in defs), number
+    assert not any(core.is_unwritten(n) for n in given), number
     for node in defs:
         doc = ast.get_docstring(node)
         assert doc and re.search(r"[Rr]eturn", doc), (number, node.name)
@@ -207,11 +216,11 @@ def test_exercise_file_that_does_not_load_leaves_the_others_checkable(tmp_path):
     assert re.search(r"^  FAILED  .*exercise_6\.py does not exist", out, re.M), out
     for number in (2, 5, 7, 8):                              # still checked, one by one
         assert "not written yet" in section(out, number)
-    assert "1 of 8 exercises pass; not yet: 2, 3, 4, 5, 6, 7, 8." in out
+    assert "1 of 11 exercises pass; not yet: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11." in out
 
 
 def test_exercise_checker_refuses_a_bad_command_line():
-    for args in (["9"], ["1", "--solutions", "/no/such/folder"], []):
+    for args in (["12"], ["1", "--solutions", "/no/such/folder"], []):
         done = run_checker(*args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.strip().splitlines()[-1].startswith("python -m exercises.check: error")
@@ -256,7 +265,7 @@ def test_exercise_snippet_of_exercises_md_runs_with_a_solution():
     assert "quantity" in done.stdout and "NO" not in done.stdout and "'W1':" in done.stdout
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, 4, 6, 7])
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 6, 7, 9, 10, 11])
 def test_exercise_solution_script_prints_its_figures(mnist_dir, tmp_path, number):
     """A solution's main() runs as EXERCISES.md says, here on small generated MNIST files."""
     done = subprocess.run([sys.executable, os.path.join(SOLUTIONS, f"exercise_{number}.py"),
@@ -268,3 +277,44 @@ def test_exercise_solution_script_prints_its_figures(mnist_dir, tmp_path, number
     if number in (1, 2, 3, 6):                               # its gradient check passes
         errors = [float(e) for e in re.findall(r"\b[Wb][123] (\d\.\de[-+]\d+)", done.stdout)]
         assert len(errors) >= 4 and max(errors) <= 1e-6, done.stdout
+
+
+def test_exercise_whole_stack_trains_on_the_students_own_framework(capsys, tmp_path):
+    """Exercises 9, 10 and 11 pass: the last line trains the three together, and its weights end
+    at rounding level from Keras's, PyTorch's and level 4's. One of them failing: no such line."""
+    code, out = checked(capsys, "stack", "--solutions", SOLUTIONS)
+    last = out.strip().splitlines()[-1]
+    m = re.search(r"end ([\d.e+-]+) from Keras's fit\(\), ([\d.e+-]+) from PyTorch's \(level 2\), "
+                  r"([\d.e+-]+) from level 4\.$", last)
+    assert code == 0 and last.startswith("The whole stack - your fit() (11)") and m, out
+    assert all(float(v) <= 1e-12 for v in m.groups()), last
+    moved = float(re.search(r"moved up to ([\d.]+)", last).group(1))
+    assert moved > 0.05, last                              # it trained
+    for n in (9, 10):
+        shutil.copy(os.path.join(SOLUTIONS, f"exercise_{n}.py"), tmp_path)
+    with open(os.path.join(SOLUTIONS, "exercise_11.py")) as f:
+        source = f.read()
+    broken = source.replace("self.optimizer.step()", "None")     # fit() that never steps
+    assert broken != source
+    (tmp_path / "exercise_11.py").write_text(broken)
+    code, out = checked(capsys, "stack", "--solutions", tmp_path)
+    assert code == 1 and "The whole stack" not in out and "2 of 3 exercises pass" in out, out
+
+
+def test_exercise_table_of_the_teachers_page_counts_what_it_says():
+    """docs/teaching.md: functions to write, checks and questions as the starters, the checker
+    and the answer templates have them; every exercise a row; the weights sum to 100%."""
+    from exercises.checks import answers
+    from exercises.grade import count_checks
+    with open(os.path.join(ROOT, "docs", "teaching.md"), encoding="utf-8") as f:
+        rows = re.findall(r"^\| (\d+) \|.*\| (\d+) \| (\d+) \| (\d+) \| [\d.]+ h \| (\d+)% \|$",
+                          f.read(), re.M)
+    assert [int(r[0]) for r in rows] == list(NUMBERS)
+    checks = count_checks(list(NUMBERS))
+    for number, functions, n_checks, questions, weight in rows:
+        n = int(number)
+        assert int(functions) == len(functions_of(os.path.join(STARTERS, f"exercise_{n}.py")))
+        with open(answers.file_of(STARTERS, n), encoding="utf-8") as f:
+            assert int(questions) == len(answers.empty_questions(f.read())[0]), n
+        assert int(n_checks) == checks[n], n
+    assert sum(int(r[4]) for r in rows) == 100

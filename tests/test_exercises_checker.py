@@ -149,3 +149,81 @@ def test_exercise_3_keras_part_without_set_floatx_fails(capsys, tmp_path):
     line = line_of(out, "  FAILED  keras_loss_on_sigmoid")
     assert "left Keras's floatx at 'float32'" in line, line
     assert code == 1
+
+
+def planted(tmp_path, number, old, new):
+    """The solution of `number` with one line changed, in tmp_path."""
+    broken = solution(number).replace(old, new)
+    assert broken != solution(number), old
+    (tmp_path / f"exercise_{number}.py").write_text(broken)
+    return tmp_path
+
+
+def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
+    planted(tmp_path, 9, """        return record(self.data + other.data, (self, other),
+                      (lambda g: unbroadcast(g, self.data.shape),
+                       lambda g: unbroadcast(g, other.data.shape)))""",
+            """        return record(self.data + other.data, (self, other),
+                      (lambda g: g, lambda g: g))""")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  + and - with broadcasting")
+    assert "the gradient of b (shape (3,)) has shape (5, 3)" in line, line
+    assert "unbroadcast() it back to (3,)" in line, line
+    assert line_of(out, "  passed  @ (matmul)") and code == 1
+
+
+def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp_path):
+    planted(tmp_path, 9, "            if id(t) not in seen:              # seen:",
+            "            if True:              # seen:")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert re.search(r"the vjp of a toward x ran [2-9] times in one backward\(\) \(a is used "
+                     r"by b, c, e: list each tensor once", line), line
+    assert code == 1
+
+
+def test_exercise_9_engine_in_float32_fails_the_lockstep(capsys, tmp_path):
+    planted(tmp_path, 9, "self.data, self.grad = np.asarray(data), None",
+            "self.data, self.grad = np.asarray(data, np.float32), None")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  level 3½'s own training code on your engine")
+    moved = re.search(r"ends ([\d.e+-]+) from level 4; the lockstep wants <= 1e-12", line)
+    assert moved and 1e-12 < float(moved.group(1)) < 1e-3, line
+    assert code == 1
+
+
+def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys, tmp_path):
+    planted(tmp_path, 10, "self._parameters += [self.weight, self.bias]",
+            "self._parameters += [self.weight]")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "parameters() gives [weight], not [weight, bias]: register the bias too" in line
+    assert "follow-on of `Linear.__init__`" in line_of(out, "  FAILED  level 2's train_step")
+    planted(tmp_path, 10, "        for p in self.params:\n            p.grad = None",
+            "        pass")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "after zero_grad(), W1, b1, W2, b2.grad still hold the last gradient" in line, line
+    assert line_of(out, "  passed  Linear:") and code == 1
+
+
+def test_exercise_11_fit_that_does_not_reshuffle_each_epoch_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, """        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch""",
+            """        order = rng.permutation(n) if shuffle else np.arange(n)   # once: wrong
+        for epoch in range(epochs):""")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() shuffled")
+    assert "epoch 1 agrees with level 4 shuffled by the same generator, epoch 2 does not" in line
+    assert "draw a new order each epoch" in line, line
+    assert line_of(out, "  passed  fit() in dataset order") and code == 1
+
+
+def test_exercise_11_fit_one_step_short_fails_the_lockstep_with_keras(capsys, tmp_path):
+    """The last, shorter batch of each epoch left out: one step fewer per epoch."""
+    planted(tmp_path, 11, "for start in range(0, n, batch_size):",
+            "for start in range(0, n - batch_size + 1, batch_size):")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "fit() reports loss" in line and "Keras's fit() and level 4" in line, line
+    assert code == 1

@@ -44,6 +44,9 @@ FIGURES = [
               "epoch 1: train loss {}, test accuracy {}%; epoch 2: train loss {}, "
               "test accuracy {}%"),
              (r"^largest \|dW\| between the two.*", None)]),
+    (9, [], [(r"^level 3½.*", None)]),
+    (10, [], [(r"^level 2's train_step.*", None)]),
+    (11, [], [(r"^(?:epoch [12]:|this fit\(\)).*", None)]),
 ]
 
 
@@ -100,7 +103,7 @@ def test_exercise_figures_are_the_solutions_output(real_mnist, tmp_path, number,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     page = section(number)
-    tolerant = "float64" not in " ".join(args) and number not in (1, 4, 8)   # float32 trainings
+    tolerant = "float64" not in " ".join(args) and number in (3, 6, 7)   # float32 trainings
     problems = []
     for read, form in figures:
         matches = list(re.finditer(read, done.stdout, re.M))

