@@ -49,10 +49,12 @@ LOSS_LINE = "loss before the step: "      # tests/test_notebooks.py reads the nu
 LIMIT, EPOCHS = 2000, 3                  # the notebooks' slice of MNIST, and their epochs
 EXERCISES = {
     "keras": [(8, "write level 1's training step yourself"), (3, "softmax, and a Keras trap"),
-              (5, "momentum, by hand and by the optimizers")],
-    "nn": [(5, "momentum, by hand and by the optimizers")],
-    "torch": [(4, "sum over the outputs instead of the mean"), (5, "momentum")],
-    "engine": [(2, "a ReLU hidden layer: at level 3½, add a relu() to the engine beside tanh()"),
+              (5, "momentum, by hand and by the optimizers"), (11, "write fit()")],
+    "nn": [(10, "write level 2's abstractions: Linear, Sequential, SGD, DataLoader"),
+           (5, "momentum, by hand and by the optimizers")],
+    "torch": [(4, "sum over the outputs instead of the mean"), (5, "momentum"),
+              (10, "write level 2's abstractions on these tensors")],
+    "engine": [(9, "write the engine yourself, relu() included, and train this level on it"),
                (7, "break it on purpose")],
     "numpy": [(1, "mean squared error instead of cross-entropy"), (2, "a ReLU hidden layer"),
               (6, "a second hidden layer"), (7, "break it on purpose")],
@@ -63,7 +65,9 @@ ANCHORS = {1: "exercise-1-mean-squared-error-instead-of-cross-entropy",
            4: "exercise-4-sum-over-the-outputs-instead-of-the-mean",
            5: "exercise-5-momentum-by-hand-and-by-the-optimizers",
            6: "exercise-6-a-second-hidden-layer", 7: "exercise-7-break-it-on-purpose",
-           8: "exercise-8-write-level-1s-training-step-yourself"}
+           8: "exercise-8-write-level-1s-training-step-yourself",
+           9: "exercise-9-write-the-engine", 10: "exercise-10-write-level-2s-abstractions",
+           11: "exercise-11-write-fit"}
 
 
 # ---------------------------------------------------------------------------------------------
