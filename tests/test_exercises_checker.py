@@ -47,7 +47,8 @@ def test_exercise_1_wrong_gradient_fails_learns_and_later_checks_are_follow_ons(
                      learns), learns
     for start in ("  FAILED  train_step_mse, and STEPS", "  FAILED  train_step_mse learns",
                   "  FAILED  the confidently wrong start"):
-        assert "follow-on of `gradients_mse`, which failed above" in line_of(out, start)
+        assert ('follow-on of the check "gradients_mse against autograd and finite differences", '
+                'which failed above: this check uses `gradients_mse` too') in line_of(out, start)
     assert line_of(out, "  passed  confidently_wrong_start")     # unrelated: still passes
 
 
@@ -109,10 +110,10 @@ def test_exercise_checker_says_which_written_answers_are_empty(capsys, tmp_path)
     (tmp_path / "answers_4.md").write_text(template.replace(
         first + "\n\n_(your answer)_", first + "\n\nBecause the loss is ten times larger.", 1))
     code, out = checked(capsys, 4, tmp_path)
-    assert "  note    answers_4.md: 1 of 2 questions answered; still empty: 2 (not graded" in out
+    assert "  note    answers_4.md: 1 of 3 questions answered; still empty: 2, 3 (not graded" in out
     assert "exercise_4.py does not exist" in out and code == 1
     code, out = checked(capsys, 4, SOLUTIONS)
-    assert "  note    answers_4.md: all 2 questions answered" in out and code == 0
+    assert "  note    answers_4.md: all 3 questions answered" in out and code == 0
 
 
 def test_exercise_4_loss_that_overflows_for_large_z2_fails(capsys, tmp_path):
@@ -124,6 +125,42 @@ def test_exercise_4_loss_that_overflows_for_large_z2_fails(capsys, tmp_path):
     code, out = checked(capsys, 4, tmp_path)
     line = line_of(out, "  FAILED  loss_sum")
     assert "gave inf for z2 1000 times the check batch's" in line and "logaddexp" in line, line
+    assert code == 1
+
+
+def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught(capsys,
+                                                                                 tmp_path):
+    """Three mistakes the checks once let through: parameters() that does not recurse, an SGD
+    that keeps the iterable it was given (a generator runs out), a bias always in float64."""
+    planted(tmp_path, 10, "[p for m in self._modules for p in m.parameters()]",
+            "[p for m in self._modules for p in m._parameters]")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Sequential:")
+    assert "modules inside it included" in line, line
+    assert line_of(out, "  passed  Linear:") and code == 1
+    planted(tmp_path, 10, "self.params, self.lr = list(params), lr",
+            "self.params, self.lr = params, lr")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "one pass over a generator uses it up" in line, line
+    planted(tmp_path, 10, "np.zeros(out_features, dtype=dtype)", "np.zeros(out_features)")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "a weight and a bias of float32 and float64, not float32 both" in line, line
+    assert code == 1
+
+
+def test_exercise_4_adam_given_sgds_factor_fails(capsys, tmp_path):
+    """lr / 10 for Adam, as for SGD: Adam's lockstep fails, and its message points at m and v."""
+    broken = solution(4).replace("alike, so it cancels, all but its share of eps (the summed run has, "
+                                 "in effect, eps / 10).\"\"\"\n    return lr\n",
+                                 "alike.\"\"\"\n    return lr / 10\n")
+    assert broken != solution(4)
+    (tmp_path / "exercise_4.py").write_text(broken)
+    code, out = checked(capsys, 4, tmp_path)
+    assert re.search(r"^  passed  same_steps_lr: ", out, re.M), out
+    line = line_of(out, "  FAILED  same_steps_lr_adam")
+    assert "Adam on L_sum at lr 0.001 ends" in line and "m and to sqrt(v)" in line, line
     assert code == 1
 
 
@@ -173,13 +210,34 @@ def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
 
 
 def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp_path):
-    planted(tmp_path, 9, "            if id(t) not in seen:              # seen:",
-            "            if True:              # seen:")
+    planted(tmp_path, 9, "            elif id(parent) not in seen:       # seen:",
+            "            elif True:       # seen:")
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  backward(): a tensor used three times")
     assert re.search(r"the vjp of a toward x ran [2-9] times in one backward\(\) \(a is used "
                      r"by b, c, e: list each tensor once", line), line
     assert code == 1
+
+
+def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
+    """Level 3½'s own walk, which calls itself for each parent: right, but not 10,000 deep."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen = [], set()
+
+        def visit(t):
+            if id(t) not in seen:
+                seen.add(id(t))
+                for parent in t.parents:
+                    visit(parent)
+                order.append(t)
+        visit(self)
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
+    assert "RecursionError" in line and "a list of your own (a stack)" in line, line
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 9 and code == 1, out
 
 
 def test_exercise_9_engine_in_float32_fails_the_lockstep(capsys, tmp_path):
@@ -198,7 +256,9 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
     assert "parameters() gives [weight], not [weight, bias]: register the bias too" in line
-    assert "follow-on of `Linear.__init__`" in line_of(out, "  FAILED  level 2's train_step")
+    line = line_of(out, "  FAILED  level 2's train_step")
+    assert 'follow-on of the check "Linear", which failed above' in line, line
+    assert "`Linear.__init__`" in line, line
     planted(tmp_path, 10, "        for p in self.params:\n            p.grad = None",
             "        pass")
     code, out = checked(capsys, 10, tmp_path)
@@ -227,3 +287,27 @@ def test_exercise_11_fit_one_step_short_fails_the_lockstep_with_keras(capsys, tm
     line = line_of(out, "  FAILED  fit() in dataset order")
     assert "fit() reports loss" in line and "Keras's fit() and level 4" in line, line
     assert code == 1
+    line = line_of(out, "  FAILED  fit() shuffled")
+    assert "follow-on of the check \"fit() in dataset order\"" in line, line
+    assert "look at the order" not in line, line              # the order was never the fault
+
+
+def test_exercise_11_accuracy_after_the_update_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, """                correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))""",
+            """                after = as_array(self.network(as_tensor(xb)))     # wrong: after step()
+                correct += np.sum(after.argmax(axis=1) == yb.argmax(axis=1))""")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "fit() reports acc" in line and "measured after each batch's update" in line, line
+    assert code == 1
+
+
+def test_exercise_11_fit_that_reaches_for_torch_fails_on_the_engine(capsys, tmp_path):
+    """as_tensor and as_array bypassed: right over level 2's model, wrong on any other library."""
+    planted(tmp_path, 11, "z2 = self.network(as_tensor(xb))",
+            "z2 = self.network(torch.from_numpy(xb))")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() on another tensor library")
+    assert "on level 3½'s engine, fit() raised" in line and "only through those two" in line, line
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 3 and code == 1, out
+

@@ -161,17 +161,25 @@ class Child:
                 return {"value": False}
             return {"value": True}
         if op == "get":
-            return {"value": wire.encode(self.resolve(request["target"]), out, self.refer)}
+            return {"value": self.encoded(self.resolve(request["target"]), out)}
         if op == "call":
             function = self.resolve(request["target"])
             args = wire.decode(request.get("args", []), blobs, self.resolve)
             kwargs = wire.decode(request.get("kwargs", {}), blobs, self.resolve)
             before = wire.copies_of([args, kwargs])
             value = function(*args, **kwargs)
-            return {"value": wire.encode(value, out, self.refer),
+            return {"value": self.encoded(value, out),
                     "args": wire.arrays_of(args, out, before[0]),
                     "kwargs": wire.arrays_of(kwargs, out, before[1])}
         raise wire.WireError(f"a request {op!r}")
+
+    def encoded(self, value, out):
+        """A value the student's code gave, for the wire; one that is not made of values (an
+        array of objects, say) is the student's error, said in words, not the child's end."""
+        try:
+            return wire.encode(value, out, self.refer)
+        except wire.WireError as error:
+            raise UnreadableValue(f"your code gave the checker {error}") from None
 
     def callback(self, key, args, kwargs):
         """A function of the checker's, called from the student's code: ask, and wait."""
@@ -188,6 +196,10 @@ class Child:
         wire.put_back(list(args), wire.decode(answer.get("args", []), blobs))
         wire.put_back(kwargs, wire.decode(answer.get("kwargs", {}), blobs))
         return wire.decode(answer.get("value"), blobs, self.resolve)
+
+
+class UnreadableValue(Exception):
+    """What the student's code gave cannot be sent as values."""
 
 
 def described(error):

@@ -115,7 +115,7 @@ class Exercise:
         self.results = []          # (passed, label, detail, follow_on) of each check, in order
         self.calls = {}            # the file's top-level names: the top-level names each uses
         self.used = set()          # the student's names the running check took (fn())
-        self.suspects = []         # the names used by checks that failed on their own
+        self.suspects = []         # (label, names used) of each check that failed on its own
         self.on_hold = None        # the grader's: on_hold(True) while a child starts, then False
         self.on_result = None      # the grader's: on_result(passed) after each check
         self.on_start = None       # the grader's: on_start(label) as each check begins
@@ -223,10 +223,12 @@ class Exercise:
         self.used |= set(needs)                # what a task of the child ran, as fn() notes it
         cause = None if ok or "not written yet" in detail else self.follows_from()
         if cause:
-            detail = (f"follow-on of `{cause}`, which failed above and which this check uses "
-                      f"through your code: fix it first. Here: {detail}")
+            earlier, shared = cause
+            names = ", ".join(f"`{name}`" for name in shared)
+            detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
+                      f"uses {names} too, through your code; fix that one first. Here: {detail}")
         elif not ok:
-            self.suspects += sorted(self.used - set(self.suspects))
+            self.suspects.append((label.split(":")[0].split(" (")[0], sorted(self.used)))
         if ok:
             self.passed += 1
         else:
@@ -241,15 +243,20 @@ class Exercise:
         return ok
 
     def follows_from(self):
-        """The first name, of those that failed earlier checks on their own, that the running
-        check used, directly or through the student's own code; None if none."""
+        """The first earlier check that failed on its own and used what the running check uses,
+        directly or through the student's own code: (its label, the names both use); None if
+        none. Which of those names is wrong the checker cannot tell: it names them all."""
         reached, todo = set(), list(self.used)
         while todo:
             name = todo.pop()
             if name not in reached:
                 reached.add(name)
                 todo += self.calls.get(name, ())
-        return next((name for name in self.suspects if name in reached), None)
+        for label, names in self.suspects:
+            shared = [name for name in names if name in reached]
+            if shared:
+                return label, shared
+        return None
 
     def note(self, text):
         """Lines to print under the check's own line (a table)."""

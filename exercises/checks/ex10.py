@@ -40,8 +40,13 @@ def run(ex):
         z = array(out.get("out"), "Linear(6, 3)(x)")
         require(z.shape == (5, 3) and np.abs(z - x @ weight).max() <= 1e-12,
                 "Linear's forward is not x @ weight + bias")
-        return "parameters() = [weight, bias], both leaves; forward x @ W + b"
-    ex.check("Linear: its weight and bias, registered in order; forward", linear, needs=LINEAR)
+        single = out.get("float32")
+        require(single == ["float32", "float32"], f"Linear(6, 3, rng, np.float32) gives a weight "
+                f"and a bias of {' and '.join(map(str, single or ['?']))}, not float32 both: "
+                f"make both in the dtype given")
+        return "parameters() = [weight, bias], both leaves; forward x @ W + b; dtype as given"
+    ex.check("Linear: its weight and bias, registered in order; forward; dtype", linear,
+             needs=LINEAR)
 
     def sequential():
         out = ex.task("exercise_10_sequential", x, ex.seed)
@@ -50,17 +55,22 @@ def run(ex):
         require(found == order, f"Sequential(first, Tanh(), second).parameters() gives "
                                 f"{described(found)}, not {', '.join(order)}: its own (none), "
                                 f"then each registered module's, in order")
+        nested = order[:2] + order[2:] + ["third.weight", "third.bias"]
+        found = out.get("nested")
+        require(found == nested, f"Sequential(Sequential(first, Tanh(), second), Tanh(), third)"
+                                 f".parameters() gives {described(found)}, not "
+                                 f"{', '.join(nested)}: a registered module's parameters are "
+                                 f"all of its own parameters(), modules inside it included")
         require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
         t = array(out.get("tanh"), "Tanh()(x)")
         require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")
-        r = np.random.default_rng(ex.seed)
-        w1 = level4_numpy.glorot_normal(6, 4, r, np.float64)
-        w2 = level4_numpy.glorot_normal(4, 3, r, np.float64)
+        w1, b1, w2, b2 = [array(a, "a layer's parameter") for a in out.get("layers", [])]
         z = array(out.get("out"), "the model's output")
-        require(z.shape == (5, 3) and np.abs(z - np.tanh(x @ w1) @ w2).max() <= 1e-12,
+        require(z.shape == (5, 3) and np.abs(z - (np.tanh(x @ w1 + b1) @ w2 + b2)).max() <= 1e-12,
                 "Sequential's forward is not the layers one after the other")
-        return "parameters() in the layers' order; forward through each layer"
-    ex.check("Sequential: the layers' parameters in order; forward; Tanh", sequential,
+        return ("parameters() in the layers' order, a Sequential inside one too; forward "
+                "through each layer")
+    ex.check("Sequential: the layers' parameters in order, nested too; forward; Tanh", sequential,
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward"])
 
     def sgd():
@@ -78,7 +88,9 @@ def run(ex):
             left = [name for name, g in zip(("W1", "b1", "W2", "b2"), grads)
                     if g is not None and np.any(np.asarray(g) != 0)]
             require(not left, f"after zero_grad(), {', '.join(left)}.grad still hold the last "
-                              f"gradient: the next backward() adds to it")
+                              f"gradient: the next backward() adds to it. (The checker hands SGD "
+                              f"its parameters as a generator, as model.parameters() may be: "
+                              f"one pass over a generator uses it up.)")
         require(all(all(s) for s in out.get("same", [])), "step() replaced the tensors: change "
                                                           "them in place (p -= ...)")
         require(all(all(s) for s in out.get("leaf", [])),
@@ -86,10 +98,16 @@ def run(ex):
                 "under no_grad()")
         diff = helpers.max_abs_difference(weights(after[1], "the parameters after two steps"),
                                           second)
+        stuck = helpers.max_abs_difference(weights(after[1], "the parameters"), first) == 0
         require(diff <= 1e-12, f"after a second step() the parameters are {diff:.1e} from two "
-                               f"plain SGD steps")
+                               f"plain SGD steps" + (
+                                   ": the second step() changed nothing. The checker gave SGD "
+                                   "its parameters as a generator, as model.parameters() may "
+                                   "be, and a generator runs out after one pass: keep a list"
+                                   if stuck else ""))
         return "two steps as theta - lr dL/dtheta; .grad cleared between them; leaves, in place"
-    ex.check("SGD: step() in place under no_grad, zero_grad() clears .grad", sgd,
+    ex.check("SGD: step() changes the parameters in place, leaves still; zero_grad() clears "
+             ".grad", sgd,
              needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
 
     def loader():
@@ -109,9 +127,9 @@ def run(ex):
                 if sorted(sum(mine, [])) != list(range(n)):
                     raise Failure(f"epoch {epoch}'s batches hold rows {sorted(sum(mine, []))}, "
                                   f"not each of the {n} rows once (batch sizes {sizes})")
-                raise Failure(f"epoch {epoch}'s batches are {mine[:2]}..., level 2's (and "
-                              f"torch's DataLoader's) {theirs[:2]}...: the order "
-                              f"torch.randperm(n, generator=generator) draws")
+                raise Failure(f"epoch {epoch}'s batches are {mine[:2]}..., level 2's "
+                              f"{theirs[:2]}...: the order torch.randperm(n, "
+                              f"generator=generator) draws")
         plain = ex.task("exercise_10_loader", n, batch, seed, False, 1)
         require(plain == [[list(range(i, min(i + batch, n))) for i in range(0, n, batch)]],
                 "with shuffle=False the batches are not the rows in dataset order")

@@ -46,6 +46,8 @@ def run(ex):
                     f"{config['epochs']} epochs")
         return weights(out.get("weights"), "the model's weights after fit()"), history
 
+    passed = {}
+
     def in_order():
         mine, history = fitted(False)
         exact, reference = level4(False)
@@ -61,8 +63,13 @@ def run(ex):
                         f"batches' losses; Keras weights each batch's loss by its rows, and the "
                         f"last batch of an epoch here has {config['rows'] % config['batch_size']}"
                         f" rows, not {config['batch_size']}")
+                after = after_each_step(start, data, config)[key]
                 raise Failure(f"fit() reports {key} {shown(history[key])}, Keras's fit() and "
-                              f"level 4 {shown(reference[key])}")
+                              f"level 4 {shown(reference[key])}" + (
+                                  ": yours is measured after each batch's update; Keras's comes "
+                                  "from the step's own forward pass, before the update"
+                                  if np.abs(np.subtract(history[key], after)).max() <= HISTORY
+                                  else ""))
         to_numpy = helpers.max_abs_difference(mine, exact)
         to_keras = helpers.max_abs_difference(mine, keras_weights)
         require(to_numpy <= EXACT and to_keras <= EXACT,
@@ -70,6 +77,7 @@ def run(ex):
                 f"lockstep wants <= {EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
         keras_history = float(max(np.abs(np.subtract(history[k], keras["history"][k])).max()
                                   for k in ("loss", "acc")))
+        passed["in order"] = True
         return (f"largest |dW| from Keras's fit() {to_keras:.1e}, from level 4 {to_numpy:.1e}; "
                 f"history within {keras_history:.0e} of Keras's: loss {shown(history['loss'])}")
     ex.check(f"fit() in dataset order: the weights and history of Keras's fit() (level 1) and of "
@@ -88,8 +96,10 @@ def run(ex):
                           f"level 4 {shown(reference['loss'])}): draw a new order each epoch, "
                           f"rng.permutation(N)")
         require(all(agree), f"fit() reports the loss {shown(history['loss'])}, level 4 shuffled "
-                            f"by the same generator {shown(reference['loss'])}: the order is "
-                            f"rng.permutation(N), once per epoch")
+                            f"by the same generator {shown(reference['loss'])}" + (
+                                ": in dataset order they agree, so look at the order: "
+                                "rng.permutation(N) of the generator fit() is given"
+                                if passed.get("in order") else ""))
         diff = helpers.max_abs_difference(mine, exact)
         require(diff <= EXACT, f"largest |dW| from level 4 {diff:.2e}; the lockstep wants <= "
                                f"{EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
@@ -126,6 +136,33 @@ def run(ex):
     ex.check("fit() trains with what compile() was given: another loss (Exercise 4's sum) and "
              "another optimizer (SGD with momentum 0.9)", compiled, needs=FUNCTIONS)
 
+    def engine():
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_11_engine", start, data, config)
+        except remote.StudentError as e:
+            raise Failure(f"on level 3½'s engine, fit() raised {e.info.get('type')}: "
+                          f"{e.info.get('message', '')[:160]}. The checker put level 3½'s Tensor "
+                          f"behind as_tensor and as_array: make tensors and read numbers only "
+                          f"through those two, and ask no more of a tensor (no torch, no .item(), "
+                          f"no .detach())") from None
+        require(isinstance(out, dict), "fit() gave nothing back")
+        mine = weights(out.get("weights"), "the engine's weights after fit()")
+        exact, reference = level4(False)
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"on level 3½'s engine, fit() ends {diff:.2e} from level 4; the "
+                               f"lockstep wants <= {EXACT:g}. "
+                + how_they_moved(mine, exact, start, "level 4's"))
+        history = out.get("history", {})
+        gap = max(float(np.abs(np.subtract(history.get(k, [np.inf]), reference[k])).max())
+                  for k in ("loss", "acc"))
+        require(gap <= HISTORY, f"on level 3½'s engine, fit() reports loss "
+                                f"{shown(history.get('loss', []))}, level 4 "
+                                f"{shown(reference['loss'])}")
+        return f"largest |dW| from level 4 {diff:.1e}, the history as level 4's"
+    ex.check("fit() on another tensor library: level 3½'s engine behind as_tensor and as_array "
+             "(float64, dataset order)", engine, needs=FUNCTIONS)
+
 
 def plain_means(start, data, config, reported):
     """Whether `reported` is the plain mean of the batches' losses, epoch by epoch."""
@@ -137,6 +174,24 @@ def plain_means(start, data, config, reported):
                                                       config["lr"])[0]
                               for i in range(0, len(x), b)]))
     return bool(np.abs(np.subtract(reported, means)).max() <= HISTORY)
+
+
+def after_each_step(start, data, config):
+    """The loss and accuracy of each batch measured after its update, weighted by rows: what a
+    fit() that measures after step() reports, epoch by epoch."""
+    params = {k: v.copy() for k, v in start.items()}
+    x, y, b = data["x_train"], data["y_train"], config["batch_size"]
+    out = {"loss": [], "acc": []}
+    for epoch in range(config["epochs"]):
+        loss = acc = 0.0
+        for i in range(0, len(x), b):
+            level4_numpy.train_step(params, x[i:i + b], y[i:i + b], config["lr"])
+            h, z2, a = level4_numpy.forward(x[i:i + b], params)
+            loss += level4_numpy.loss_fn(z2, y[i:i + b]) * len(x[i:i + b])
+            acc += level4_numpy.accuracy(a, y[i:i + b]) * len(x[i:i + b])
+        out["loss"].append(loss / len(x))
+        out["acc"].append(acc / len(x))
+    return out
 
 
 def shown(values):

@@ -99,3 +99,31 @@ def run(ex):
              "600 rows, batch 50, H 24, 2 epochs, lr 0.7 and 0.35)", lockstep,
              needs=["same_steps_lr", "train_step_sum"])
 
+    def adam(loss, lr, eps):
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+        optimizer = torch.optim.Adam(t.values(), lr=lr, eps=eps)
+        x_t, y_t = torch.tensor(x_train), torch.tensor(y_train)
+        for epoch in range(2):
+            for i in range(0, len(x_t), 50):
+                stated_loss(loss, torch_network(x_t[i:i + 50], t)[2], y_t[i:i + 50]).backward()
+                optimizer.step()
+                optimizer.zero_grad()
+        return helpers.as_numpy(t)
+
+    def lockstep_adam():
+        lr = 0.01
+        lr_sum = number(ex.call("same_steps_lr_adam", lr), f"same_steps_lr_adam({lr})")
+        require(lr_sum > 0, f"same_steps_lr_adam({lr}) gave {lr_sum:g}: a learning rate must be "
+                            f"positive")
+        diff = helpers.max_abs_difference(adam("sum", lr_sum, 1e-30), adam("bce", lr, 1e-30))
+        require(diff <= LOCKSTEP,
+                f"Adam on L_sum at lr {lr_sum:g} ends {diff:.2e} from Adam on L at lr {lr:g}, "
+                f"with eps 1e-30 so that eps plays no part; the lockstep wants <= {LOCKSTEP:g}. "
+                f"Adam's step is lr m / (sqrt(v) + eps): what does a factor 10 in every gradient "
+                f"do to m and to sqrt(v)?")
+        with_eps = helpers.max_abs_difference(adam("sum", lr_sum, 1e-8), adam("bce", lr, 1e-8))
+        return (f"lr {lr:g} -> {lr_sum:g}: {diff:.1e} with eps 1e-30; with Adam's default eps "
+                f"1e-8: {with_eps:.1e}")
+    ex.check("same_steps_lr_adam: Adam on the summed loss in lockstep with Adam on the "
+             "project's (float64, the same setting, lr 0.01, eps 1e-30)", lockstep_adam)
+

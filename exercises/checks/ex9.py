@@ -7,6 +7,7 @@ import numpy as np
 
 import level4_numpy
 from exercises import helpers
+from exercises.checks import remote
 from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
 from exercises.checks.exact import small_data
 
@@ -19,6 +20,7 @@ BACKWARD = ["Tensor.backward"]
 # The graph of exercise_9_order: each node's parents, and what each vjp multiplies by.
 GRAPH = {"a": ["x"], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["d", "a"]}
 X_GRAD = 2.0 * (7.0 * (3.0 + 5.0) + 1.0)     # de/dx: e = 7 (3a + 5a) + a, a = 2x
+DEEP = 10_000                 # operations one after the other: deeper than Python's recursion
 
 
 def torch_op(op, inputs, weights):
@@ -95,7 +97,7 @@ def run(ex):
         def body():
             for case in cases:
                 compare(ex, *case)
-            return (f"{', '.join(case[0] for case in cases)}: values within {VALUES:g}, "
+            return (f"{'; '.join(case[0] for case in cases)}: values within {VALUES:g}, "
                     f"gradients within {GRADIENTS:g} of PyTorch's")
         return body
 
@@ -123,7 +125,7 @@ def run(ex):
     ex.check("logaddexp, finite with entries in the thousands",
              checks([("logaddexp(u, v)", "logaddexp", [draw(5, 3, scale=3), draw(5, 3, scale=3)],
                       ["u", "v"]),
-                     ("logaddexp(u, v), u and v in the thousands", "logaddexp",
+                     ("logaddexp(U, V) with entries in the thousands", "logaddexp",
                       [draw(5, 3, scale=1000), draw(5, 3, scale=1000)], ["u", "v"])]),
              needs=["logaddexp"] + BACKWARD)
     ex.check("mean", checks([("mean(z)", "mean", [draw(5, 3)], ["z"])]),
@@ -173,8 +175,28 @@ def run(ex):
 
     def shared():
         return compare(ex, "h * h + h, h = tanh(x)", "shared", [rng.normal(size=(4, 3))], ["x"])
-    ex.check("a tensor used three times in a formula: h * h + h, h = tanh(x)", shared,
+    ex.check("a tensor used three times in a formula", shared,
              needs=["tanh", "Tensor.__mul__", "Tensor.__add__"] + BACKWARD)
+
+    def deep():
+        x = rng.normal(size=(2, 3))
+        try:
+            grad = ex.task("exercise_9_deep", DEEP, x)
+        except remote.StudentError as e:
+            if e.info.get("type") == "RecursionError":
+                raise Failure(f"backward() raised RecursionError on a graph {DEEP:,} operations "
+                              f"deep: a walk that calls itself for each parent goes {DEEP:,} "
+                              f"calls deep, and Python stops at about 1,000. Walk with a list "
+                              f"of your own (a stack) instead") from None
+            raise
+        require(grad is not None, "after backward(), x has no .grad")
+        grad = np.asarray(grad, dtype=float)
+        exact = (DEEP + 1) / x.size
+        require(grad.shape == x.shape and np.allclose(grad, exact, rtol=1e-9, atol=0),
+                f"x.grad is {grad.ravel()[:3]}..., not {exact:g} everywhere")
+        return f"x.grad = {exact:g} everywhere, as (h = {DEEP + 1:,} x, L = mean(h)) wants"
+    ex.check(f"backward() on a graph {DEEP:,} operations deep: h = x, then h = h + x, "
+             f"{DEEP:,} times", deep, needs=["Tensor.__add__", "unbroadcast", "mean"] + BACKWARD)
 
     def lockstep():
         config = dict(LOCK9, seed=ex.seed % 1000)

@@ -68,6 +68,17 @@ def exercise_9_order(module):
     return {"calls": first_calls, "grad": first, "grad_twice": np.asarray(x.grad)}
 
 
+def exercise_9_deep(module, depth, x):
+    """h = x, then h = h + x `depth` times: a graph `depth` operations deep that uses x at
+    every step. backward() from mean(h); x's .grad."""
+    leaf = module.Tensor(np.array(x), requires_grad=True)
+    h = leaf
+    for i in range(depth):
+        h = h + leaf
+    module.mean(h).backward()
+    return None if leaf.grad is None else np.asarray(leaf.grad)
+
+
 def exercise_9_lockstep(module, hidden, data, config, rng):
     """Level 3½'s own code on the student's engine: init_params(hidden, rng, float64), then
     config["epochs"] of its train_epoch, shuffled by rng. The weights and the epochs' losses."""
@@ -93,10 +104,13 @@ def exercise_10_linear(module, x, seed):
     layer = module.Linear(x.shape[1], 3, np.random.default_rng(seed), np.float64)
     given = list(layer.parameters())
     out = layer(torch.from_numpy(x))
+    single = module.Linear(x.shape[1], 3, np.random.default_rng(seed), np.float32)
     return {"parameters": tagged(given, {"weight": layer.weight, "bias": layer.bias}),
             "weight": layer.weight.detach().numpy(), "bias": layer.bias.detach().numpy(),
             "requires_grad": [bool(p.requires_grad) for p in given],
-            "out": out.detach().numpy()}
+            "out": out.detach().numpy(),
+            "float32": [str(single.weight.dtype).split(".")[-1],
+                        str(single.bias.dtype).split(".")[-1]]}
 
 
 def exercise_10_sequential(module, x, seed):
@@ -107,9 +121,15 @@ def exercise_10_sequential(module, x, seed):
     model = module.Sequential(first, module.Tanh(), second)
     named = {"first.weight": first.weight, "first.bias": first.bias,
              "second.weight": second.weight, "second.bias": second.bias}
+    third = module.Linear(3, 2, rng, np.float64)
+    nested = module.Sequential(model, module.Tanh(), third)          # a Sequential inside one
     return {"parameters": tagged(list(model.parameters()), named),
+            "nested": tagged(list(nested.parameters()),
+                             {**named, "third.weight": third.weight, "third.bias": third.bias}),
             "indexing": [model[0] is first, model[2] is second],
             "tanh": module.Tanh()(torch.from_numpy(x)).numpy(),
+            "layers": [t.detach().numpy() for t in (first.weight, first.bias, second.weight,
+                                                    second.bias)],
             "out": model(torch.from_numpy(x)).detach().numpy()}
 
 
@@ -120,7 +140,7 @@ def exercise_10_sgd(module, start, x, y, lr):
     import level3_autograd
     params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
     tensors = list(params.values())
-    optimizer = module.SGD(tensors, lr)
+    optimizer = module.SGD((p for p in tensors), lr)   # a generator, as model.parameters() may be
     out = {"after": [], "grad_after_zero": [], "same": [], "leaf": []}
     for step in range(2):
         z2, a = level3_autograd.forward(torch.from_numpy(x), params)
@@ -189,6 +209,36 @@ def exercise_11_fit(module, start, data, config, rng):
                           epochs=config["epochs"], shuffle=config["shuffle"], rng=rng)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "weights": params_files.from_torch_model(model)}
+
+
+def exercise_11_engine(module, start, data, config):
+    """The student's Model over level 3½'s forward(), loss_fn and a plain SGD on its engine, with
+    level 3½'s Tensor put behind as_tensor and as_array for this run: a fit() that reaches for
+    PyTorch itself breaks here. The history and the weights."""
+    import level3b_own_autograd as level
+    params = {k: level.Tensor(np.array(v), requires_grad=True) for k, v in start.items()}
+
+    class SGD:                                 # level 3½'s update, as an optimizer
+        def step(self):
+            with level.no_grad():
+                for p in params.values():
+                    p -= config["lr"] * p.grad
+
+        def zero_grad(self):
+            for p in params.values():
+                p.grad = None
+
+    kept = module.as_tensor, module.as_array
+    module.as_tensor, module.as_array = level.Tensor, lambda t: np.asarray(t.data)
+    try:
+        trainer = module.Model(lambda x: level.forward(x, params)[0])
+        trainer.compile(optimizer=SGD(), loss=level.loss_fn)
+        history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                              epochs=config["epochs"], shuffle=False)
+    finally:
+        module.as_tensor, module.as_array = kept
+    return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "weights": {k: np.asarray(p.data) for k, p in params.items()}}
 
 
 def summed_loss(z2, y):

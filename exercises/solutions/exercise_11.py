@@ -1,7 +1,7 @@
 """Exercise 11, a solution - fit(): Keras's training loop, written out over any network, loss and
 optimizer.
 
-    compile(loss, optimizer)     keeps them
+    compile(optimizer, loss)     keeps them (in Keras's order)
     fit(x, y, ...)               for each epoch: an order (rng.permutation(N) drawn afresh, or
                                  0..N-1), cut into batches; for each batch: z2 = network(x),
                                  L = loss(z2, y), L.backward(), step(), zero_grad(); the epoch's
@@ -54,8 +54,8 @@ class Model:
     def __init__(self, network):
         self.network = network
 
-    def compile(self, loss, optimizer):
-        self.loss, self.optimizer = loss, optimizer
+    def compile(self, optimizer, loss):
+        self.optimizer, self.loss = optimizer, loss
 
     def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None):
         rng = np.random.default_rng() if rng is None else rng

@@ -63,6 +63,28 @@ def same_steps_lr(lr):
     return lr / 10
 
 
+def same_steps_lr_adam(lr):
+    """The learning rate for loss_sum that makes Adam take the steps of Adam on L at lr: Adam's
+    step is lr m / (sqrt(v) + eps), and the factor 10 of the gradient is in m and in sqrt(v)
+    alike, so it cancels, all but its share of eps (the summed run has, in effect, eps / 10)."""
+    return lr
+
+
+def train_adam(start, x_train, y_train, epochs, batch_size, lr, loss, eps=1e-8):
+    """Level 3's forward pass with torch.optim.Adam and the given loss, from `start`, batches
+    in dataset order."""
+    params = {k: torch.tensor(v).requires_grad_() for k, v in start.items()}
+    optimizer = torch.optim.Adam(params.values(), lr=lr, eps=eps)
+    x, y = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    for epoch in range(epochs):
+        for i in range(0, len(x), batch_size):
+            z2, a = level3_autograd.forward(x[i:i + batch_size], params)
+            loss(z2, y[i:i + batch_size]).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    return helpers.as_numpy(params)
+
+
 def train_level3_sum(start, x_train, y_train, epochs, batch_size, lr):
     """Level 3 with the summed loss, from `start` (NumPy arrays), batches in dataset order."""
     params = {k: torch.tensor(v).requires_grad_() for k, v in start.items()}
@@ -96,6 +118,14 @@ def main(argv=None):
         summed = train_level3_sum(start, *setting, lr)
         print(f"level 3, sum over the 10 outputs, lr {lr:g}: largest |dW| from level 4's "
               f"weights {helpers.max_abs_difference(summed, mean):.2e}")
+
+    adam_lr = 0.01                             # a usual learning rate for Adam
+    for eps in (1e-8, 1e-30):
+        adam = train_adam(start, *setting, adam_lr, level3_autograd.loss_fn, eps)
+        for lr in (same_steps_lr_adam(adam_lr), adam_lr / 10):
+            summed = train_adam(start, *setting, lr, loss_sum, eps)
+            print(f"Adam (eps {eps:g}), sum at lr {lr:g} against mean at lr {adam_lr:g}: "
+                  f"largest |dW| {helpers.max_abs_difference(summed, adam):.2e}")
 
 
 if __name__ == "__main__":

@@ -48,15 +48,18 @@ class Tensor:
         self.requires_grad, self.parents, self.vjps = requires_grad, parents, vjps
 
     def backward(self):
-        order, seen = [], set()
-
-        def visit(t):                          # depth first: a tensor after all its parents
-            if id(t) not in seen:              # seen: a tensor used twice is listed once
-                seen.add(id(t))
-                for parent in t.parents:
-                    visit(parent)
+        # Depth first, a tensor listed after all its parents, with a stack of our own: a
+        # recursive walk stops at Python's recursion limit (about 1,000 calls deep).
+        order, seen, stack = [], {id(self)}, [(self, iter(self.parents))]
+        while stack:
+            t, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:                 # all its parents listed: list t
                 order.append(t)
-        visit(self)
+                stack.pop()
+            elif id(parent) not in seen:       # seen: a tensor used twice is listed once
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
         for t in order:                        # intermediate results start from nothing;
             if t.parents:                      # leaves keep adding up, as in PyTorch
                 t.grad = None

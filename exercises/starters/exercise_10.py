@@ -10,11 +10,13 @@ with your code, keeping the names and arguments: the checker calls them. Check y
 or by running this file. The checker looks at what parameters() returns and in which order, at
 SGD's step() and zero_grad(), at the batches your DataLoader gives for a seeded generator, and
 then runs level 2's own train_step, unchanged, on your pieces: in float64, from level 4's start,
-their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, DataLoader).
+their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, and its
+DataLoader fed level 2's order).
 
-Compute only with the three names below (`parameter`, `tanh`, `no_grad`), @, + and -=: then your
-pieces also run on the engine of Exercise 9, which has the same three, and
-`python -m exercises.check stack` trains on the two together.
+In Module, Linear, Tanh, Sequential and SGD, compute only with the three names below
+(`parameter`, `tanh`, `no_grad`), @, + and -=: then those pieces also run on the engine of
+Exercise 9, which has the same three, and `python -m exercises.check stack` trains on the two
+together. The DataLoader is PyTorch's side only: it may use torch as it likes.
 """
 
 import os
@@ -128,18 +130,18 @@ class TensorDataset:
 
 
 class DataLoader:
-    """The batches of a TensorDataset, as torch.utils.data.DataLoader(dataset, batch_size,
-    shuffle, generator) gives them: each pass over the loader (each epoch) a new order."""
+    """The batches of a TensorDataset, in the order level 2 gives its DataLoader: each pass over
+    the loader (each epoch) a new order when shuffle is set."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, generator=None):
         """Keep the settings. Returns None."""
         raise NotImplementedError
 
     def __iter__(self):
-        """Yields the batches (x, y) of one pass: with shuffle, in the order
-        torch.randperm(n, generator=generator) draws afresh at each pass, else in dataset order;
-        batch_size rows each, the last one shorter if n is not a multiple of it. Returns the
-        iterator (a generator function: `yield` in the body makes one)."""
+        """The batches (x, y) of one pass: with shuffle, the rows in the order
+        torch.randperm(n, generator=generator) draws at that pass (level 2's train_epoch draws
+        it so), else in dataset order; batch_size rows each, the last one shorter if n is not a
+        multiple of it. Returns an iterator over them."""
         raise NotImplementedError
 
 

@@ -1,4 +1,4 @@
-"""Exercise 11 - write fit(): a small Model with compile(loss, optimizer) and fit(), which
+"""Exercise 11 - write fit(): a small Model with compile(optimizer, loss) and fit(), which
 returns the history of loss and accuracy per epoch as Keras's does. Your code goes here.
 
 EXERCISES.md, "Exercise 11", says what to do and why. Replace each `raise NotImplementedError`
@@ -7,16 +7,18 @@ with your code, keeping the names and arguments: the checker calls them. Check y
     python -m exercises.check 11         (from the project folder)
 
 or by running this file. The checker wraps level 2's own model in your Model, compiles it with
-level 2's loss and torch.optim.SGD, and calls fit() on NumPy arrays, float64: in dataset order
+torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64: in dataset order
 (shuffle=False), the weights and the history must end within 1e-12 of level 1's (Keras's fit())
 and of level 4's; shuffled with a seeded np.random.Generator, within 1e-12 of level 4 trained
-with the same generator.
+with the same generator. Then it runs your fit() on another tensor library, level 3½'s engine.
 
 A network here is anything that is called on a batch x and returns z2 (level 2's model, your
 Sequential of Exercise 10); a loss is called as loss(z2, y) and returns a one-number tensor with
-backward(); an optimizer has step() and zero_grad(). Compute with the two names below
-(`as_tensor`, `as_array`) for the tensors: then your fit() also runs on the engine of Exercise 9,
-and `python -m exercises.check stack` trains on Exercises 9, 10 and 11 together.
+backward(); an optimizer has step() and zero_grad(). Turn NumPy arrays into tensors and tensors
+into NumPy arrays only with the two names below (`as_tensor`, `as_array`), and ask no more of a
+tensor than that: then your fit() runs on any tensor library put behind those two names - the
+checker puts level 3½'s engine there, and `python -m exercises.check stack` the engine of
+Exercise 9.
 """
 
 import os
@@ -64,21 +66,19 @@ class Model:
         """network(x) is z2 for a batch x (given). Returns None."""
         self.network = network
 
-    def compile(self, loss, optimizer):
-        """Keep the loss, loss(z2, y), and the optimizer, with step() and zero_grad(), for fit().
-        Returns None."""
+    def compile(self, optimizer, loss):
+        """Keep the optimizer, with step() and zero_grad(), and the loss, loss(z2, y), for fit(),
+        in the order of Keras's compile(). Returns None."""
         raise NotImplementedError
 
     def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None):
-        """Train on x (N x 784) and y (N x 10, one-hot), NumPy arrays, for `epochs` epochs. In
-        each epoch: the order of the rows - rng.permutation(N), drawn afresh each epoch, when
-        shuffle (rng None: a new np.random.default_rng()), else 0..N-1 - cut into batches of
-        batch_size (the last one shorter when N is not a multiple); for each batch, as tensors:
-        z2 = network(x), loss(z2, y), backward(), the optimizer's step() and zero_grad(). At the
-        end of each epoch, append to the history the epoch's loss and accuracy as Keras reports
-        them: the mean over the epoch's rows of the batches' losses (each batch's loss weighted
-        by its number of rows), and the fraction of rows whose largest z2 is the labelled digit
-        (both from before each batch's update). Returns the History."""
+        """Train on x (N x 784) and y (N x 10, one-hot), NumPy arrays, for `epochs` epochs, in
+        batches of batch_size rows (the last one shorter when N is not a multiple): the rows in
+        the order rng.permutation(N) gives when shuffle (rng None: a new
+        np.random.default_rng()), else in dataset order; for each batch, one training step of
+        the network with the loss and the optimizer compile() was given. After each epoch,
+        append to the history the epoch's loss and accuracy (the fraction of rows whose largest
+        output is the labelled digit) as Keras's fit() reports them. Returns the History."""
         raise NotImplementedError
 
 

@@ -58,6 +58,13 @@ def same_steps_lr(lr):
     raise NotImplementedError
 
 
+def same_steps_lr_adam(lr):
+    """The same question for Adam (torch.optim.Adam, its other settings left at their defaults):
+    the learning rate for L_sum with which Adam takes the steps of Adam on the project's loss at
+    learning rate lr. Returns a number."""
+    raise NotImplementedError
+
+
 if __name__ == "__main__":                    # running this file runs its check
     from exercises import check
     sys.exit(check.main(["4", "--solutions", os.path.dirname(os.path.abspath(__file__))]))

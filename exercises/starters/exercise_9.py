@@ -50,7 +50,8 @@ class Tensor:
         vjp's share into its parent's .grad. A tensor used twice gets both shares, added; each
         tensor's vjps run once. As in PyTorch, a leaf's .grad (a tensor with no parents: a
         parameter) adds up over calls until it is set back to None; a tensor with parents starts
-        from nothing at each call. Returns None."""
+        from nothing at each call. It works on graphs of any depth: 10,000 operations one after
+        the other, say. Returns None."""
         raise NotImplementedError
 
     def __matmul__(self, other):
