@@ -55,8 +55,8 @@ def build_model(hidden):
 # and the 10 outputs: L = mean( -[y log a + (1 - y) log(1 - a)] ). Keras notices that a comes from
 # a sigmoid (the sigmoid leaves z2 attached to its output a: docs/design.md) and computes the same
 # value from z2 instead, mean( log(1 + e^z2) - y z2 ), which stays finite.
-# With this loss the metric "accuracy" would compare each of the 10 outputs with 0.5;
-# CategoricalAccuracy is the fraction of rows whose largest output is the labelled digit.
+# CategoricalAccuracy is the fraction of rows whose largest output is the labelled digit (the
+# string "accuracy" picks it too, from the 10 outputs' shape; named, it says what it measures).
 
 
 # ---------------------------------------------------------------------------------------------

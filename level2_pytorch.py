@@ -7,7 +7,8 @@ What this level automates: the layers (`nn.Linear` holds W and b and computes x 
 initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (autograd, through
 `loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
 in an order that the script shuffles itself). Also: torchvision's download, and a GPU: every
-operation runs where its tensors are (`--device cuda` puts the data and the model there).
+operation runs where its tensors are: from the shell, `--device cuda` moves the data and the model
+there from outside this file, and the lines below run there unchanged.
 
 What it makes you write: the training loop - for each batch: forward, loss, `backward()`,
 `step()`, `zero_grad()` - the shuffled order of the examples, and the evaluation.
@@ -25,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 # ---------------------------------------------------------------------------------------------
 def mnist():
     """MNIST from torchvision, which downloads it once, into ~/.cache/torchvision."""
-    from torchvision.datasets import MNIST     # (2 s to import: only here)
+    from torchvision.datasets import MNIST     # (slow to import: only here)
     train, test = (MNIST("~/.cache/torchvision", train=t, download=True) for t in (True, False))
     return (train.data, train.targets), (test.data, test.targets)
 

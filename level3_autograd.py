@@ -6,7 +6,8 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 What this level automates: the backward pass. Every operation on a tensor created with
 `requires_grad=True` is recorded; `loss.backward()` walks that record backwards, applying the
 chain rule, to fill each such tensor's `.grad`. Also: torchvision's download, and a GPU: every
-operation runs where its tensors are (`--device cuda` puts the data and the weights there).
+operation runs where its tensors are: from the shell, `--device cuda` moves the data and the
+weights there from outside this file, and the lines below run there unchanged.
 
 What it makes you write: the initial draw of the weights, the forward pass, the loss,
 the SGD update, and the batching and shuffling of the data.
@@ -22,7 +23,7 @@ import torch
 # ---------------------------------------------------------------------------------------------
 def mnist():
     """MNIST from torchvision, which downloads it once, into ~/.cache/torchvision."""
-    from torchvision.datasets import MNIST     # (2 s to import: only here)
+    from torchvision.datasets import MNIST     # (slow to import: only here)
     train, test = (MNIST("~/.cache/torchvision", train=t, download=True) for t in (True, False))
     return (train.data, train.targets), (test.data, test.targets)
 

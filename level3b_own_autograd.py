@@ -226,7 +226,7 @@ def train_step(params, x, y, lr):
     # Backward pass: the engine adds dL/dp into p.grad, for every tensor p that requires grad
     loss.backward()
     # Update weights
-    with no_grad():                            # the update is not part of the model: no record
+    with no_grad():                            # as level 3 (the engine's -= records nothing anyway)
         for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch

@@ -85,7 +85,7 @@ def draw(path):
 
     # --- backward pass -----------------------------------------------------------------------
     red, green = "#a61c1c", "#2e6b1f"
-    ax.text(-0.85, 0.55, "Backward pass (gradients(), from the loss back to the input)",
+    ax.text(-0.85, 0.55, "Backward pass (gradients(), from the loss back to W1 and b1)",
             fontsize=13, fontweight="bold", ha="left")
     yb1, yb2 = -0.35, -1.95
     dz2 = box(7.5, yb1, "$\\partial L / \\partial z_2$", "B × 10", BACKWARD, width=1.5)

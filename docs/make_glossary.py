@@ -65,8 +65,9 @@ TERMS = [
 def page():
     """The lines of docs/glossary.md."""
     out = ["# Glossary", "", "[Back to the README](../README.md). The terms a NumPy user may not know, each with the code",
-           "where it first does its work, quoted from its file (search the file for it). Read the levels in",
-           "order, 1 to 4; level 3½ after level 3.", "",
+           "where it first does its work, quoted from its file (search the file for it). \"First\" counts",
+           "in the levels' numbering, 1 to 4, with level 3½ after level 3 (the README's route reads them",
+           "upwards, from level 4).", "",
            "| term | meaning | first at |", "|---|---|---|"]
     for term, meaning, f, frag in TERMS:
         if frag not in open(os.path.join(ROOT, f)).read():

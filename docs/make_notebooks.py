@@ -362,9 +362,11 @@ def cells_of(root, filename):
               "find the project's modules, and one that the notebook's settings use to find "
               "MNIST. Imported here, `common` hands nothing to `machinery/`: that happens only "
               "when a level runs from the shell."),
-             ("code", "import os\nimport sys\n\nsys.path.insert(0, os.path.abspath(\"..\"))   "
-              "# the project's folder: common, machinery and the levels\n"
-              "from machinery import mnist_files               # for the settings below\n"
+             ("code", "import pathlib\nimport sys\n\nsys.path.insert(0, str(pathlib.Path(\"..\")"
+              ".resolve()))   # the project's folder: common, machinery and the levels\n"
+              + ("" if "\nimport os\n" in f"\n{imports}\n" else
+                 "import os                                       # for the settings below\n")
+              + "from machinery import mnist_files               # for the settings below\n"
               + ("import machinery.quiet_tensorflow              # TensorFlow, without its C++ "
                  "start-up log\n" if framework == "keras" else "") + "\n" + imports)]
     rows = ([ENGINE] if parts[ENGINE] else []) + SECTIONS

@@ -49,17 +49,23 @@ def test_the_usual_dataloader_and_level_2s_batches(shuffle):
 
 def test_level_1_names_the_step_the_installed_keras_runs(tmp_path):
     """The file, the class and the calls that level 1's Training-step section quotes are those of
-    the installed Keras's train_step, in that order. (Keras is asked in a process of its own:
+    the installed Keras's train_step, in that order; and what its comments say of the metric
+    string "accuracy" is what the installed Keras picks. (Keras is asked in a process of its own:
     TensorFlow and PyTorch do not share one.)"""
     import json
-    code = ("import inspect, json, machinery.quiet_tensorflow\n"
+    code = ("import inspect, json, numpy as np, machinery.quiet_tensorflow\n"
             "from keras.src.backend.tensorflow import trainer\n"
+            "from keras.src.trainers.compile_utils import get_metric\n"
+            "picks = [type(get_metric('accuracy', np.zeros((2, n)), np.zeros((2, n)))).__name__"
+            " for n in (10, 1)]\n"
             "print(json.dumps([inspect.getsourcefile(trainer),"
-            " inspect.getsource(trainer.TensorFlowTrainer.train_step)]))")
+            " inspect.getsource(trainer.TensorFlowTrainer.train_step), picks]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           env=offline_env(tmp_path), timeout=300)
     assert done.returncode == 0, done.stderr
-    path, source = json.loads(done.stdout.splitlines()[-1])
+    path, source, picks = json.loads(done.stdout.splitlines()[-1])
+    assert picks == ["CategoricalAccuracy", "BinaryAccuracy"], picks
+    assert 'the\n# string "accuracy" picks it too, from the 10 outputs\' shape' in LEVEL1
     where = "keras/src/backend/tensorflow/trainer.py"
     assert f"TensorFlowTrainer.\n# train_step in {where}" in LEVEL1
     assert path.replace(os.sep, "/").endswith(where)
