@@ -7,8 +7,8 @@ What this level automates: the layers (`nn.Linear` holds W and b and computes x 
 initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (autograd, through
 `loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
 in an order that the script shuffles itself). Also: torchvision's download, and a GPU: every
-operation runs where its tensors are: from the shell, `--device cuda` moves the data and the model
-there from outside this file, and the lines below run there unchanged.
+operation runs where its tensors are: from the shell, `--device cuda` moves the data and
+the model there from outside this file, and the lines below run there unchanged.
 
 What it makes you write: the training loop - for each batch: forward, loss, `backward()`,
 `step()`, `zero_grad()` - the shuffled order of the examples, and the evaluation.

@@ -6,8 +6,8 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 What this level automates: the backward pass. Every operation on a tensor created with
 `requires_grad=True` is recorded; `loss.backward()` walks that record backwards, applying the
 chain rule, to fill each such tensor's `.grad`. Also: torchvision's download, and a GPU: every
-operation runs where its tensors are: from the shell, `--device cuda` moves the data and the
-weights there from outside this file, and the lines below run there unchanged.
+operation runs where its tensors are: from the shell, `--device cuda` moves the data and
+the weights there from outside this file, and the lines below run there unchanged.
 
 What it makes you write: the initial draw of the weights, the forward pass, the loss,
 the SGD update, and the batching and shuffling of the data.
