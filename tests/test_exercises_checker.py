@@ -142,12 +142,32 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
             "self.params, self.lr = params, lr")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  SGD:")
-    assert "one pass over a generator uses it up" in line, line
+    assert "given a list, your zero_grad() clears them" in line, line
+    assert "one pass over a generator uses it up - keep a list" in line, line
     planted(tmp_path, 10, "np.zeros(out_features, dtype=dtype)", "np.zeros(out_features)")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
     assert "a weight and a bias of float32 and float64, not float32 both" in line, line
     assert code == 1
+
+
+def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_path):
+    """An SGD that wraps torch.optim.SGD passes on PyTorch's tensors, not on level 3½'s engine;
+    `p = p - lr * p.grad` changes nothing, and the message says why."""
+    planted(tmp_path, 10, "        self.params, self.lr = list(params), lr",
+            "        self.params, self.lr = list(params), lr\n"
+            "        self.inner = torch.optim.SGD(self.params, lr)")
+    (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
+        "            for p in self.params:\n                p -= self.lr * p.grad",
+        "            self.inner.step()\n            for p in []:\n                pass"))
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  your pieces on another tensor library")
+    assert "on level 3½'s engine, your pieces raised" in line, line
+    assert line_of(out, "  passed  SGD:") and code == 1
+    planted(tmp_path, 10, "                p -= self.lr * p.grad", "                p = p - self.lr * p.grad")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "p = p - ... makes a new tensor and only rebinds the name p" in line, line
 
 
 def test_exercise_4_adam_given_sgds_factor_fails(capsys, tmp_path):
@@ -219,6 +239,33 @@ def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp
     assert code == 1
 
 
+def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_shared_graphs(capsys,
+                                                                               tmp_path):
+    """A student's iterative walk that marks a tensor seen when it is pushed: in h + h*h it lists
+    h before h*h. Every operation passes; the graphs with shared tensors do not."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [(self, False)]
+        while stack:
+            t, parents_done = stack.pop()
+            if parents_done:
+                order.append(t)
+                continue
+            stack.append((t, True))
+            for p in t.parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, False))
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward() on 50 graphs with shared tensors")
+    assert "graph 1 of 50 (n2 = tanh(x); n3 = n2 * n2; n4 = n2 + n3;" in line, line
+    assert "look at the order" in line and code == 1, line
+    for operation in ("@ (matmul)", "+ and -", "* with", "tanh and relu", "logaddexp", "mean"):
+        assert line_of(out, f"  passed  {operation}")
+
+
 def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
     """Level 3½'s own walk, which calls itself for each parent: right, but not 10,000 deep."""
     source = solution(9)
@@ -237,7 +284,13 @@ def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
     assert "RecursionError" in line and "a list of your own (a stack)" in line, line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 9 and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 10 and code == 1, out
+    (tmp_path / "exercise_9.py").write_text((tmp_path / "exercise_9.py").read_text().replace(
+        "        order, seen = [], set()\n", "        order, seen = [], set()\n"
+        "        sys.setrecursionlimit(100000)\n"))              # the limit raised: still caught
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
+    assert re.search(r"backward\(\) went [\d,]+ calls deep", line), line
 
 
 def test_exercise_9_engine_in_float32_fails_the_lockstep(capsys, tmp_path):
@@ -263,7 +316,8 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
             "        pass")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  SGD:")
-    assert "after zero_grad(), W1, b1, W2, b2.grad still hold the last gradient" in line, line
+    assert "after zero_grad(), the .grad of W1, b1, W2, b2 still holds the last gradient" in line
+    assert "generator" not in line, line                    # a list would not help this one
     assert line_of(out, "  passed  Linear:") and code == 1
 
 
@@ -286,10 +340,19 @@ def test_exercise_11_fit_one_step_short_fails_the_lockstep_with_keras(capsys, tm
     code, out = checked(capsys, 11, tmp_path)
     line = line_of(out, "  FAILED  fit() in dataset order")
     assert "fit() reports loss" in line and "Keras's fit() and level 4" in line, line
+    assert "leaving out the last, shorter batch" in line, line
     assert code == 1
     line = line_of(out, "  FAILED  fit() shuffled")
-    assert "follow-on of the check \"fit() in dataset order\"" in line, line
+    assert "follow-on of the check \"fit() in dataset order, with validation_data\"" in line, line
     assert "look at the order" not in line, line              # the order was never the fault
+
+
+def test_exercise_11_fit_without_zero_grad_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, "                self.optimizer.zero_grad()", "                pass")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert ".grad adding up over the batches" in line and "zero_grad()" in line, line
+    assert code == 1
 
 
 def test_exercise_11_accuracy_after_the_update_is_named(capsys, tmp_path):

@@ -220,6 +220,10 @@ class Exercise:
             ok, detail = False, describe_error(e.info, self.path)
         except remote.ChildError as e:
             ok, detail = False, f"your code could not be checked: {e}"
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            ok, detail = False, (f"your values could not be compared with the checker's "
+                                 f"({type(e).__name__}: {one_line(e, 160)}): are their shapes "
+                                 f"and kinds those the docstrings ask for?")
         self.used |= set(needs)                # what a task of the child ran, as fn() notes it
         cause = None if ok or "not written yet" in detail else self.follows_from()
         if cause:
@@ -317,7 +321,7 @@ def relative_error(yours, exact):
 def weights(value, what):
     """W1, b1, W2, b2 from what the student's code returned: float64 arrays, checked."""
     same_params(value, ("W1", "b1", "W2", "b2"), what)
-    return {k: array(value[k], f"{what}[{k!r}]") for k in ("W1", "b1", "W2", "b2")}
+    return {k: array(value[k], f"{k} of {what}") for k in ("W1", "b1", "W2", "b2")}
 
 
 def same_params(params, names, what):

@@ -7,7 +7,8 @@ import numpy as np
 
 import level4_numpy
 from exercises import helpers
-from exercises.checks.core import EXACT, Failure, array, how_they_moved, require, weights
+from exercises.checks.core import (EXACT, Failure, array, copy, how_they_moved, one_line, require,
+                                   weights)
 from exercises.checks.exact import exact_step, small_data, start_params
 
 TITLE = "write level 2's abstractions"
@@ -81,16 +82,22 @@ def run(ex):
         second = exact_step(first, xb, yb, lr)
         after = out.get("after", [])
         require(len(after) == 2, "no parameters after the steps")
+        moved = helpers.max_abs_difference(weights(after[0], "the parameters"), params)
+        require(moved > 0, "after step() the parameters are unchanged: change each tensor in "
+                           "place (p -= ...); p = p - ... makes a new tensor and only rebinds "
+                           "the name p")
         diff = helpers.max_abs_difference(weights(after[0], "the parameters after step()"), first)
         require(diff <= 1e-12, f"after one step() the parameters are {diff:.1e} from "
                                f"theta - lr dL/dtheta")
         for k, grads in enumerate(out.get("grad_after_zero", [])):
             left = [name for name, g in zip(("W1", "b1", "W2", "b2"), grads)
                     if g is not None and np.any(np.asarray(g) != 0)]
-            require(not left, f"after zero_grad(), {', '.join(left)}.grad still hold the last "
-                              f"gradient: the next backward() adds to it. (The checker hands SGD "
-                              f"its parameters as a generator, as model.parameters() may be: "
-                              f"one pass over a generator uses it up.)")
+            one_shot = (" (given a list, your zero_grad() clears them: the checker hands SGD "
+                        "its parameters as a generator, as model.parameters() is, and one pass "
+                        "over a generator uses it up - keep a list)"
+                        if out.get("list_clears") else "")
+            require(not left, f"after zero_grad(), the .grad of {', '.join(left)} still holds "
+                              f"the last gradient: the next backward() adds to it{one_shot}")
         require(all(all(s) for s in out.get("same", [])), "step() replaced the tensors: change "
                                                           "them in place (p -= ...)")
         require(all(all(s) for s in out.get("leaf", [])),
@@ -137,6 +144,34 @@ def run(ex):
                 f"epoch, the last batch {n % batch} rows; dataset order without shuffle")
     ex.check("DataLoader: the batches of level 2's order for a seeded generator, reshuffled each "
              "epoch", loader, needs=["DataLoader.__init__", "DataLoader.__iter__"])
+
+    def engine():
+        config = dict(LOCK10, seed=ex.seed % 1000)
+        (x_train, y_train), _ = small_data(config["rows"], 10, seed=ex.seed % 991)
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_10_engine", {"x_train": x_train, "y_train": y_train}, config)
+        except remote.StudentError as e:
+            raise Failure(f"on level 3½'s engine, your pieces raised {e.info.get('type')}: "
+                          f"{one_line(e.info.get('message', ''), 160)}. The checker put level "
+                          f"3½'s engine behind parameter, tanh and no_grad: in Module, Linear, "
+                          f"Tanh, Sequential and SGD compute only with those, @, +, -= and a "
+                          f"number times a gradient") from None
+        mine = weights(out, "the engine's weights")
+        start = start_params(config["hidden"], config["seed"])
+        exact = copy(start)
+        for epoch in range(config["epochs"]):
+            level4_numpy.train_epoch(exact, x_train, y_train, config["batch_size"], config["lr"],
+                                     None, shuffle=False)
+        diff = helpers.max_abs_difference(mine, exact)
+        require(diff <= EXACT, f"on level 3½'s engine, your pieces end {diff:.2e} from level 4; "
+                               f"the lockstep wants <= {EXACT:g}. "
+                + how_they_moved(mine, exact, start, "level 4's"))
+        return f"largest |dW| from level 4 {diff:.1e}"
+    ex.check("your pieces on another tensor library: level 3½'s engine behind parameter, tanh "
+             "and no_grad (float64, dataset order)", engine,
+             needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward",
+                             "SGD.__init__", "SGD.step", "SGD.zero_grad"])
 
     def lockstep():
         import torch

@@ -33,8 +33,9 @@ def run(ex):
             accs.append(acc)
         return params, {"loss": losses, "acc": accs}
 
-    def fitted(shuffle, seed=None):
-        out = ex.task("exercise_11_fit", start, data, dict(config, shuffle=shuffle),
+    def fitted(shuffle, seed=None, validation=False):
+        out = ex.task("exercise_11_fit", start, data,
+                      dict(config, shuffle=shuffle, validation=validation),
                       np.random.default_rng(seed))
         require(isinstance(out, dict) and isinstance(out.get("history"), dict),
                 "fit() returned no History with a .history dict")
@@ -49,7 +50,7 @@ def run(ex):
     passed = {}
 
     def in_order():
-        mine, history = fitted(False)
+        mine, history = fitted(False, validation=True)
         exact, reference = level4(False)
         keras = ex.keras_reference("level1_fit", start, data, config)
         keras_weights = weights(keras.get("weights"), "Keras's weights")
@@ -63,25 +64,36 @@ def run(ex):
                         f"batches' losses; Keras weights each batch's loss by its rows, and the "
                         f"last batch of an epoch here has {config['rows'] % config['batch_size']}"
                         f" rows, not {config['batch_size']}")
-                after = after_each_step(start, data, config)[key]
+                found = [why for why, made in variants(start, data, config)
+                         if np.abs(np.subtract(history[key], made[key])).max() <= HISTORY]
                 raise Failure(f"fit() reports {key} {shown(history[key])}, Keras's fit() and "
-                              f"level 4 {shown(reference[key])}" + (
-                                  ": yours is measured after each batch's update; Keras's comes "
-                                  "from the step's own forward pass, before the update"
-                                  if np.abs(np.subtract(history[key], after)).max() <= HISTORY
-                                  else ""))
+                              f"level 4 {shown(reference[key])} (largest difference "
+                              f"{diff:.1e}, allowed {HISTORY:g})" +
+                              (f": yours is {found[0]}" if found else ""))
         to_numpy = helpers.max_abs_difference(mine, exact)
         to_keras = helpers.max_abs_difference(mine, keras_weights)
         require(to_numpy <= EXACT and to_keras <= EXACT,
                 f"largest |dW| from Keras's fit() {to_keras:.2e}, from level 4 {to_numpy:.2e}; the "
                 f"lockstep wants <= {EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
+        for key in ("val_loss", "val_acc"):
+            found = history.get(key)
+            require(isinstance(found, list) and len(found) == config["epochs"],
+                    f"with validation_data, fit()'s history[{key!r}] is {found!r}: one number "
+                    f"per epoch, {config['epochs']} epochs, as Keras's")
+            theirs = keras["history"][key]
+            gap = float(np.abs(np.subtract(found, theirs)).max())
+            require(gap <= HISTORY, f"with validation_data, fit() reports {key} {shown(found)}, "
+                                    f"Keras's fit() {shown(theirs)} (largest difference "
+                                    f"{gap:.1e}, allowed {HISTORY:g}): the loss and accuracy of "
+                                    f"the whole validation set, after the epoch's last step")
         keras_history = float(max(np.abs(np.subtract(history[k], keras["history"][k])).max()
-                                  for k in ("loss", "acc")))
+                                  for k in ("loss", "acc", "val_loss", "val_acc")))
         passed["in order"] = True
         return (f"largest |dW| from Keras's fit() {to_keras:.1e}, from level 4 {to_numpy:.1e}; "
                 f"history within {keras_history:.0e} of Keras's: loss {shown(history['loss'])}")
-    ex.check(f"fit() in dataset order: the weights and history of Keras's fit() (level 1) and of "
-             f"level 4 (float64, {FIT['rows']} rows, batch {FIT['batch_size']}: the last one "
+    ex.check(f"fit() in dataset order, with validation_data: the weights and history of Keras's "
+             f"fit() (level 1) and of level 4 (float64, {FIT['rows']} rows, batch "
+             f"{FIT['batch_size']}: the last one "
              f"{FIT['rows'] % FIT['batch_size']}, H {FIT['hidden']}, lr {FIT['lr']:g}, "
              f"{FIT['epochs']} epochs)", in_order, needs=FUNCTIONS)
 
@@ -138,6 +150,7 @@ def run(ex):
 
     def engine():
         from exercises.checks import remote
+        import exercises.checks.core as core
         try:
             out = ex.task("exercise_11_engine", start, data, config)
         except remote.StudentError as e:
@@ -154,11 +167,16 @@ def run(ex):
                                f"lockstep wants <= {EXACT:g}. "
                 + how_they_moved(mine, exact, start, "level 4's"))
         history = out.get("history", {})
-        gap = max(float(np.abs(np.subtract(history.get(k, [np.inf]), reference[k])).max())
-                  for k in ("loss", "acc"))
-        require(gap <= HISTORY, f"on level 3½'s engine, fit() reports loss "
-                                f"{shown(history.get('loss', []))}, level 4 "
-                                f"{shown(reference['loss'])}")
+        for key in ("loss", "acc"):
+            found = history.get(key) if isinstance(history, dict) else None
+            require(isinstance(found, list) and len(found) == config["epochs"],
+                    f"on level 3½'s engine, fit()'s history[{key!r}] is {found!r}: one number "
+                    f"per epoch, {config['epochs']} epochs")
+            gap = float(np.abs(np.subtract(core.array(found, f"history[{key!r}]"),
+                                           reference[key])).max())
+            require(gap <= HISTORY, f"on level 3½'s engine, fit() reports {key} {shown(found)}, "
+                                    f"level 4 {shown(reference[key])} (largest difference "
+                                    f"{gap:.1e}, allowed {HISTORY:g})")
         return f"largest |dW| from level 4 {diff:.1e}, the history as level 4's"
     ex.check("fit() on another tensor library: level 3½'s engine behind as_tensor and as_array "
              "(float64, dataset order)", engine, needs=FUNCTIONS)
@@ -176,21 +194,44 @@ def plain_means(start, data, config, reported):
     return bool(np.abs(np.subtract(reported, means)).max() <= HISTORY)
 
 
-def after_each_step(start, data, config):
-    """The loss and accuracy of each batch measured after its update, weighted by rows: what a
-    fit() that measures after step() reports, epoch by epoch."""
-    params = {k: v.copy() for k, v in start.items()}
-    x, y, b = data["x_train"], data["y_train"], config["batch_size"]
-    out = {"loss": [], "acc": []}
-    for epoch in range(config["epochs"]):
-        loss = acc = 0.0
-        for i in range(0, len(x), b):
-            level4_numpy.train_step(params, x[i:i + b], y[i:i + b], config["lr"])
-            h, z2, a = level4_numpy.forward(x[i:i + b], params)
-            loss += level4_numpy.loss_fn(z2, y[i:i + b]) * len(x[i:i + b])
-            acc += level4_numpy.accuracy(a, y[i:i + b]) * len(x[i:i + b])
-        out["loss"].append(loss / len(x))
-        out["acc"].append(acc / len(x))
+def variants(start, data, config):
+    """What a fit() with a usual mistake reports, epoch by epoch, in dataset order, with the
+    mistake in words: [(words, {"loss": [...], "acc": [...]}), ...]."""
+    x, y, b, lr = data["x_train"], data["y_train"], config["batch_size"], config["lr"]
+    out = []
+
+    def run(words, measure_after=False, accumulate=False, last=True, weighted=True, over=None):
+        params = {k: v.copy() for k, v in start.items()}
+        kept = {k: np.zeros_like(v) for k, v in start.items()}      # .grad never cleared
+        history = {"loss": [], "acc": []}
+        for epoch in range(config["epochs"]):
+            values, rows = [], []
+            for i in range(0, len(x) if last else len(x) - len(x) % b, b):
+                xb, yb = x[i:i + b], y[i:i + b]
+                h, z2, a = level4_numpy.forward(xb, params)
+                before = level4_numpy.loss_fn(z2, yb), level4_numpy.accuracy(a, yb)
+                grads = level4_numpy.gradients(xb, yb, params, h, a)
+                for k in params:
+                    kept[k] += grads[k]
+                    params[k] -= lr * (kept[k] if accumulate else grads[k])
+                if measure_after:
+                    h, z2, a = level4_numpy.forward(xb, params)
+                    before = level4_numpy.loss_fn(z2, yb), level4_numpy.accuracy(a, yb)
+                values.append(before)
+                rows.append(len(xb) if weighted else 1)
+            for k, key in enumerate(("loss", "acc")):
+                history[key].append(sum(v[k] * r for v, r in zip(values, rows)) /
+                                    (over or sum(rows)))
+        out.append((words, history))
+    run("the plain mean of the batches' numbers; Keras weights each batch by its rows, and the "
+        "last batch here is shorter", weighted=False)
+    run("measured after each batch's update; Keras's comes from the step's own forward pass, "
+        "before the update", measure_after=True)
+    run("what .grad adding up over the batches gives: clear it after each step (zero_grad())",
+        accumulate=True)
+    for over in (None, len(x)):            # the mean over the rows trained on, or over all N
+        run("what leaving out the last, shorter batch gives: Keras trains on it too", last=False,
+            over=over)
     return out
 
 

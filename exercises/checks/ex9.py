@@ -21,6 +21,13 @@ BACKWARD = ["Tensor.backward"]
 GRAPH = {"a": ["x"], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["d", "a"]}
 X_GRAD = 2.0 * (7.0 * (3.0 + 5.0) + 1.0)     # de/dx: e = 7 (3a + 5a) + a, a = 2x
 DEEP = 10_000                 # operations one after the other: deeper than Python's recursion
+GRAPHS = 50                   # graphs: SHARED, then random ones, each op over any two tensors
+# h = tanh(x) used by two tensors, in both orders (h + h*h, h*h + h), then x * y used at three
+# depths: where a walk lists a tensor before a tensor computed from it, these fail.
+SHARED = [[("tanh", 0, 0), ("mul", 2, 2), ("add", 2, 3), ("add", 4, 0), ("mul", 5, 1)],
+          [("tanh", 0, 0), ("mul", 2, 2), ("add", 3, 2), ("add", 4, 0), ("mul", 5, 1)],
+          [("mul", 0, 1), ("add", 2, 0), ("sub", 2, 3), ("mul", 4, 2), ("tanh", 5, 5),
+           ("add", 6, 3)]]
 
 
 def torch_op(op, inputs, weights):
@@ -39,6 +46,40 @@ def torch_op(op, inputs, weights):
                "relu": torch.relu, "logaddexp": torch.logaddexp, "mean": torch.mean}[op](*leaves)
     (out * torch.tensor(weights)).sum().backward()
     return out.detach().numpy(), [t.grad.numpy() for t in leaves]
+
+
+def random_program(rng):
+    """Steps (op, i, j) over the tensors so far, x and y first: 4 to 9 operations, each on any
+    two earlier tensors, so that tensors are shared at different depths."""
+    program = []
+    for k in range(int(rng.integers(4, 10))):
+        n = 2 + k
+        op = str(rng.choice(["add", "sub", "mul", "tanh"]))
+        i, j = (int(v) for v in rng.integers(0, n, size=2))
+        program.append((op, i, j))
+    last = len(program) + 1                    # then both x and y reach the loss
+    return program + [("add", last, 0), ("mul", last + 1, 1)]
+
+
+def torch_program(program, leaves, weights):
+    import torch
+    nodes = [torch.tensor(v, requires_grad=True) for v in leaves]
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "tanh": lambda a, b: torch.tanh(a)}
+    for op, i, j in program:
+        nodes.append(ops[op](nodes[i], nodes[j]))
+    (nodes[-1] * torch.tensor(weights)).sum().backward()
+    return [np.zeros_like(v) if t.grad is None else t.grad.numpy()
+            for t, v in zip(nodes[:2], leaves)]
+
+
+def spelled(program):
+    """A program as formulas: n2 = x + y; n3 = tanh(n2); ..."""
+    names = ["x", "y"] + [f"n{k}" for k in range(2, len(program) + 2)]
+    sign = {"add": "+", "sub": "-", "mul": "*"}
+    return "; ".join(f"{names[k + 2]} = " + (f"tanh({names[i]})" if op == "tanh" else
+                                              f"{names[i]} {sign[op]} {names[j]}")
+                     for k, (op, i, j) in enumerate(program))
 
 
 def compare(ex, label, op, inputs, names):
@@ -79,11 +120,18 @@ def compare(ex, label, op, inputs, names):
                               f"{exact.shape}")
             raise Failure(f"{label}: the gradient of {name} has shape {mine.shape}, not "
                           f"{exact.shape}")
+        require(np.all(np.isfinite(mine)), f"{label}: dL/d{name} holds inf or NaN where "
+                                           f"PyTorch's is finite (entries of the inputs up to "
+                                           f"{max(np.abs(a).max() for a in inputs):.0f})")
         err = float(np.abs(mine - exact).max() / max(np.abs(exact).max(), 1e-300))
         ratio = float(np.sum(mine * exact) / max(np.sum(exact * exact), 1e-300))
+        wrong = ~np.isclose(mine, exact, rtol=GRADIENTS, atol=0)
+        kinks = (" - only where the input is exactly 0: what is the derivative there?"
+                 if op == "relu" and np.all(inputs[0][wrong] == 0) else "")
         require(err <= GRADIENTS, f"{label}: dL/d{name} is off, relative error {err:.1e}"
                 + (f" (yours is {ratio:.3g} times the exact one)"
-                   if abs(ratio - 1) > 1e-3 and np.isfinite(ratio) else ""))
+                   if abs(ratio - 1) > 1e-3 and np.isfinite(ratio) and not kinks else "")
+                + kinks)
     return f"{label}: value and {', '.join('d/d' + n for n in names)} as PyTorch's"
 
 
@@ -137,18 +185,20 @@ def run(ex):
                 "backward() gave no account of its vjps")
         calls = [tuple(c) for c in out["calls"] if isinstance(c, list) and len(c) == 2]
         users = {p: [n for n, ps in GRAPH.items() if p in ps] for p in GRAPH}
+        graph = "the checker's graph: a = 2x; b = 3a; c = 5a; d = b + c; e = 7d + a"
         for name, parents in GRAPH.items():
             for i, parent in enumerate(parents):
                 n = calls.count((name, i))
                 if n == 0:
-                    raise Failure(f"the vjp of {name} toward {parent} never ran: backward() must "
-                                  f"reach every tensor the loss was computed from")
+                    raise Failure(f"({graph}) the vjp of {name} toward {parent} never ran: "
+                                  f"backward() must reach every tensor the loss was computed "
+                                  f"from")
                 if n > 1:
                     why = (f" ({name} is used by {', '.join(users[name])}: list each tensor "
                            f"once in the order - remember the ones you have visited)"
                            if len(users[name]) > 1 else "")
-                    raise Failure(f"the vjp of {name} toward {parent} ran {n} times in one "
-                                  f"backward(){why}")
+                    raise Failure(f"({graph}) the vjp of {name} toward {parent} ran {n} times "
+                                  f"in one backward(){why}")
         position = {c: k for k, c in enumerate(calls)}
         for name in GRAPH:
             if (name, 0) not in position:
@@ -156,7 +206,8 @@ def run(ex):
             for user in users[name]:
                 toward = GRAPH[user].index(name)
                 if position.get((user, toward), -1) > position[(name, 0)]:
-                    raise Failure(f"the vjps of {name} ran before that of {user} toward {name}: "
+                    raise Failure(f"({graph}) the vjps of {name} ran before that of {user} "
+                                  f"toward {name}: "
                                   f"{name}'s gradient was not complete yet. Run them in reverse "
                                   f"topological order: every tensor after all the tensors "
                                   f"computed from it")
@@ -180,23 +231,54 @@ def run(ex):
 
     def deep():
         x = rng.normal(size=(2, 3))
+        recursion = (f"a walk that calls itself for each parent goes {DEEP:,} calls deep here, "
+                     f"and Python stops at about 1,000 (raising that limit only moves the "
+                     f"wall: the check counts the calls). Walk with a list of your own (a "
+                     f"stack) instead")
         try:
-            grad = ex.task("exercise_9_deep", DEEP, x)
+            out = ex.task("exercise_9_deep", DEEP, x)
         except remote.StudentError as e:
             if e.info.get("type") == "RecursionError":
                 raise Failure(f"backward() raised RecursionError on a graph {DEEP:,} operations "
-                              f"deep: a walk that calls itself for each parent goes {DEEP:,} "
-                              f"calls deep, and Python stops at about 1,000. Walk with a list "
-                              f"of your own (a stack) instead") from None
+                              f"deep: {recursion}") from None
             raise
+        require(isinstance(out, dict), "backward() gave no account of the walk")
+        require(out.get("calls", 0) < DEEP // 10, f"backward() went {out.get('calls'):,} calls "
+                                                   f"deep on a graph {DEEP:,} operations deep: "
+                                                   f"{recursion}")
+        grad = out.get("grad")
         require(grad is not None, "after backward(), x has no .grad")
         grad = np.asarray(grad, dtype=float)
-        exact = (DEEP + 1) / x.size
+        exact = DEEP + 1.0
         require(grad.shape == x.shape and np.allclose(grad, exact, rtol=1e-9, atol=0),
                 f"x.grad is {grad.ravel()[:3]}..., not {exact:g} everywhere")
-        return f"x.grad = {exact:g} everywhere, as (h = {DEEP + 1:,} x, L = mean(h)) wants"
-    ex.check(f"backward() on a graph {DEEP:,} operations deep: h = x, then h = h + x, "
-             f"{DEEP:,} times", deep, needs=["Tensor.__add__", "unbroadcast", "mean"] + BACKWARD)
+        return (f"x.grad = {exact:g} everywhere, as (h = {DEEP + 1:,} x, L = sum(h)) wants; the "
+                f"walk went {out.get('calls')} calls deep")
+    ex.check(f"backward() on a graph {DEEP:,} operations deep (h = x, then h = h + x, "
+             f"{DEEP:,} times), without a call per level", deep, needs=BACKWARD)
+
+    def graphs():
+        leaves = [rng.normal(size=3), rng.normal(size=3)]
+        weights_ = rng.normal(size=3)
+        programs = SHARED + [random_program(rng) for k in range(GRAPHS - len(SHARED))]
+        found = ex.task("exercise_9_graphs", programs, leaves, weights_)
+        require(isinstance(found, list) and len(found) == GRAPHS, "the graphs gave no gradients")
+        for k, (program, mine) in enumerate(zip(programs, found), 1):
+            exact = torch_program(program, leaves, weights_)
+            for name, g, e in zip("xy", mine, exact):
+                require(g is not None, f"graph {k} ({spelled(program)}): {name} has no .grad")
+                g = np.asarray(g, dtype=float)
+                err = float(np.abs(g - e).max() / max(np.abs(e).max(), 1e-300))
+                require(g.shape == e.shape and err <= GRADIENTS,
+                        f"graph {k} of {GRAPHS} ({spelled(program)}; L = sum(n * w) of the last): "
+                        f"dL/d{name} is {np.round(g, 4)}, PyTorch's {np.round(e, 4)}. Each "
+                        f"operation passed the checks above, so look at the order: a tensor's "
+                        f"vjps may run only once every tensor computed from it has passed its "
+                        f"share back")
+        return (f"{GRAPHS} graphs of +, -, * and tanh over x and y ({len(SHARED)} set, the rest "
+                f"random): gradients as PyTorch's")
+    ex.check(f"backward() on {GRAPHS} graphs with shared tensors, against PyTorch", graphs,
+             needs=["Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__", "tanh"] + BACKWARD)
 
     def lockstep():
         config = dict(LOCK9, seed=ex.seed % 1000)

@@ -6,6 +6,8 @@ which the checker compares with its own references, in its own process. A task d
 A task is task(module, ...): the student's module first, then the checker's inputs.
 """
 
+import sys
+
 import numpy as np
 
 NAMES = ("W1", "b1", "W2", "b2")
@@ -68,15 +70,61 @@ def exercise_9_order(module):
     return {"calls": first_calls, "grad": first, "grad_twice": np.asarray(x.grad)}
 
 
+def frames():
+    """How many Python calls deep the running code is."""
+    frame, n = sys._getframe(1), 0
+    while frame is not None:
+        frame, n = frame.f_back, n + 1
+    return n
+
+
+class Probe(tuple):
+    """A tensor's parents that note how many calls deep the walk is when it reads them."""
+    deepest = 0
+
+    def note(self):
+        Probe.deepest = max(Probe.deepest, frames())
+
+    def __iter__(self):
+        self.note()
+        return super().__iter__()
+
+    def __getitem__(self, i):
+        self.note()
+        return super().__getitem__(i)
+
+
 def exercise_9_deep(module, depth, x):
-    """h = x, then h = h + x `depth` times: a graph `depth` operations deep that uses x at
-    every step. backward() from mean(h); x's .grad."""
+    """h = x, then h = h + x `depth` times, made with the checker's own nodes (record()): a
+    graph `depth` operations deep that uses x at every step; the deepest node's parents note
+    how many calls deep backward() is when it reads them. backward() from sum(h); x's .grad, and
+    the calls backward() went down."""
     leaf = module.Tensor(np.array(x), requires_grad=True)
     h = leaf
     for i in range(depth):
-        h = h + leaf
-    module.mean(h).backward()
-    return None if leaf.grad is None else np.asarray(leaf.grad)
+        parents = (h, leaf) if i else Probe((h, leaf))
+        h = module.record(h.data + leaf.data, parents, (lambda g: g, lambda g: g))
+    loss = module.record(np.sum(h.data), (h,), (lambda g: g * np.ones_like(h.data),))
+    Probe.deepest, start = 0, frames()
+    loss.backward()
+    return {"grad": None if leaf.grad is None else np.asarray(leaf.grad),
+            "calls": max(Probe.deepest - start, 0)}
+
+
+def exercise_9_graphs(module, programs, leaves, weights):
+    """Each program - steps (op, i, j) over the nodes so far, the leaves first - on the student's
+    engine, then L = sum(last * weights) and backward(). Each leaf's .grad, program by program."""
+    ops = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "tanh": lambda a, b: module.tanh(a)}
+    out = []
+    for program in programs:
+        nodes = [module.Tensor(np.array(v), requires_grad=True) for v in leaves]
+        for op, i, j in program:
+            nodes.append(ops[op](nodes[i], nodes[j]))
+        last = nodes[-1]
+        module.record(np.sum(last.data * weights), (last,), (lambda g: g * weights,)).backward()
+        out.append([None if t.grad is None else np.asarray(t.grad) for t in nodes[:len(leaves)]])
+    return out
 
 
 def exercise_9_lockstep(module, hidden, data, config, rng):
@@ -140,8 +188,15 @@ def exercise_10_sgd(module, start, x, y, lr):
     import level3_autograd
     params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
     tensors = list(params.values())
-    optimizer = module.SGD((p for p in tensors), lr)   # a generator, as model.parameters() may be
+    optimizer = module.SGD((p for p in tensors), lr)   # a generator, as model.parameters() is
     out = {"after": [], "grad_after_zero": [], "same": [], "leaf": []}
+    listed = module.SGD(tensors, lr)           # given a list: does zero_grad() clear then?
+    z2, a = level3_autograd.forward(torch.from_numpy(x), params)
+    level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
+    listed.zero_grad()
+    out["list_clears"] = all(p.grad is None or not bool(p.grad.abs().sum()) for p in tensors)
+    for p in tensors:
+        p.grad = None
     for step in range(2):
         z2, a = level3_autograd.forward(torch.from_numpy(x), params)
         level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
@@ -192,6 +247,37 @@ def exercise_10_lockstep(module, data, config):
             "W2": layers[1].weight.detach().numpy(), "b2": layers[1].bias.detach().numpy()}
 
 
+def exercise_10_engine(module, data, config):
+    """The student's Sequential, Linear, Tanh and SGD with level 3½'s engine behind parameter,
+    tanh and no_grad, for this run only: level 3½'s loss, batches in dataset order, from level
+    4's start (np.random.default_rng(seed)). Pieces that reach for PyTorch itself break here.
+    The weights."""
+    import level3b_own_autograd as level
+    swaps = dict(parameter=lambda a: level.Tensor(np.array(a), requires_grad=True),
+                 tanh=level.tanh, no_grad=level.no_grad)
+    kept = {k: getattr(module, k) for k in swaps}
+    try:
+        for k, v in swaps.items():
+            setattr(module, k, v)
+        rng = np.random.default_rng(config["seed"])
+        model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64),
+                                  module.Tanh(), module.Linear(config["hidden"], 10, rng,
+                                                               np.float64))
+        optimizer = module.SGD(model.parameters(), config["lr"])
+        x, y, b = data["x_train"], data["y_train"], config["batch_size"]
+        for epoch in range(config["epochs"]):
+            for i in range(0, len(x), b):
+                level.loss_fn(model(level.Tensor(x[i:i + b])), level.Tensor(y[i:i + b])).backward()
+                optimizer.step()
+                optimizer.zero_grad()
+    finally:
+        for k, v in kept.items():
+            setattr(module, k, v)
+    layers = model[0], model[2]
+    return {"W1": np.asarray(layers[0].weight.data), "b1": np.asarray(layers[0].bias.data),
+            "W2": np.asarray(layers[1].weight.data), "b2": np.asarray(layers[1].bias.data)}
+
+
 # Exercise 11: fit() ----------------------------------------------------------------------------
 def exercise_11_fit(module, start, data, config, rng):
     """The student's Model over level 2's own model, loss and torch.optim.SGD (so that only fit()
@@ -205,8 +291,10 @@ def exercise_11_fit(module, start, data, config, rng):
     loss = level2_pytorch.loss_fn if config.get("loss") != "sum" else summed_loss
     trainer.compile(loss=loss, optimizer=torch.optim.SGD(
         model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0)))
+    validation = (data["x_test"], data["y_test"]) if config.get("validation") else None
     history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
-                          epochs=config["epochs"], shuffle=config["shuffle"], rng=rng)
+                          epochs=config["epochs"], shuffle=config["shuffle"], rng=rng,
+                          validation_data=validation)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "weights": params_files.from_torch_model(model)}
 

@@ -6,7 +6,9 @@ optimizer.
                                  0..N-1), cut into batches; for each batch: z2 = network(x),
                                  L = loss(z2, y), L.backward(), step(), zero_grad(); the epoch's
                                  loss and accuracy, each batch weighted by its rows, into the
-                                 history: {"loss": [...], "acc": [...]}, as Keras's
+                                 history: {"loss": [...], "acc": [...]}, as Keras's; with
+                                 validation_data, its loss and accuracy after each epoch too
+                                 ("val_loss", "val_acc")
 
 Over level 2's model, loss and torch.optim.SGD, in float64 and dataset order, it gives Keras's
 fit()'s weights and history (level 1), and level 4's. The answers to the exercise's questions:
@@ -57,7 +59,7 @@ class Model:
     def compile(self, optimizer, loss):
         self.optimizer, self.loss = optimizer, loss
 
-    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None):
+    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None):
         rng = np.random.default_rng() if rng is None else rng
         history, n = History(), len(x)
         for epoch in range(epochs):
@@ -75,6 +77,13 @@ class Model:
                 correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
             history.history["loss"].append(total_loss / n)
             history.history["acc"].append(correct / n)
+            if validation_data is not None:                  # after the epoch: one forward pass
+                xv, yv = validation_data
+                z2 = self.network(as_tensor(xv))
+                history.history.setdefault("val_loss", []).append(
+                    float(as_array(self.loss(z2, as_tensor(yv)))))
+                history.history.setdefault("val_acc", []).append(
+                    float(np.mean(as_array(z2).argmax(axis=1) == yv.argmax(axis=1))))
         return history
 
 

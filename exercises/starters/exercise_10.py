@@ -14,9 +14,10 @@ their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD
 DataLoader fed level 2's order).
 
 In Module, Linear, Tanh, Sequential and SGD, compute only with the three names below
-(`parameter`, `tanh`, `no_grad`), @, + and -=: then those pieces also run on the engine of
-Exercise 9, which has the same three, and `python -m exercises.check stack` trains on the two
-together. The DataLoader is PyTorch's side only: it may use torch as it likes.
+(`parameter`, `tanh`, `no_grad`), @, +, -= and a number times a gradient: then those pieces run
+on any engine put behind the three names - the checker puts level 3½'s there, and
+`python -m exercises.check stack` the engine of Exercise 9. The DataLoader is PyTorch's side
+only: it may use torch as it likes.
 """
 
 import os
@@ -71,7 +72,8 @@ class Linear(Module):
     transpose)."""
 
     def __init__(self, in_features, out_features, rng, dtype=np.float32):
-        """Make `weight`, level4_numpy.glorot_normal(in_features, out_features, rng, dtype), and
+        """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. Make
+        `weight`, level4_numpy.glorot_normal(in_features, out_features, rng, dtype), and
         `bias`, zeros of out_features, both with parameter(), and register them, weight first.
         Returns None."""
         raise NotImplementedError

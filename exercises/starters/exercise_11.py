@@ -8,9 +8,9 @@ with your code, keeping the names and arguments: the checker calls them. Check y
 
 or by running this file. The checker wraps level 2's own model in your Model, compiles it with
 torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64: in dataset order
-(shuffle=False), the weights and the history must end within 1e-12 of level 1's (Keras's fit())
-and of level 4's; shuffled with a seeded np.random.Generator, within 1e-12 of level 4 trained
-with the same generator. Then it runs your fit() on another tensor library, level 3½'s engine.
+(shuffle=False), the weights must end within 1e-12 of level 1's (Keras's fit()) and of level
+4's, and the history within 1e-10; shuffled with a seeded np.random.Generator, within 1e-12 of
+level 4 trained with the same generator. Then it runs your fit() on another tensor library, level 3½'s engine.
 
 A network here is anything that is called on a batch x and returns z2 (level 2's model, your
 Sequential of Exercise 10); a loss is called as loss(z2, y) and returns a one-number tensor with
@@ -71,14 +71,18 @@ class Model:
         in the order of Keras's compile(). Returns None."""
         raise NotImplementedError
 
-    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None):
+    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None):
         """Train on x (N x 784) and y (N x 10, one-hot), NumPy arrays, for `epochs` epochs, in
         batches of batch_size rows (the last one shorter when N is not a multiple): the rows in
         the order rng.permutation(N) gives when shuffle (rng None: a new
         np.random.default_rng()), else in dataset order; for each batch, one training step of
         the network with the loss and the optimizer compile() was given. After each epoch,
         append to the history the epoch's loss and accuracy (the fraction of rows whose largest
-        output is the labelled digit) as Keras's fit() reports them. Returns the History."""
+        output is the labelled digit: Keras takes the argmax of a = sigmoid(z2), the same as z2's
+        unless two outputs round to the same a) as Keras's fit() reports them; and, when
+        validation_data = (x_val, y_val) is given, the loss and accuracy on it after the epoch,
+        under the keys "val_loss" and "val_acc", as Keras's fit(validation_data=...) does.
+        Returns the History."""
         raise NotImplementedError
 
 

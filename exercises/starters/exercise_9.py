@@ -51,7 +51,8 @@ class Tensor:
         tensor's vjps run once. As in PyTorch, a leaf's .grad (a tensor with no parents: a
         parameter) adds up over calls until it is set back to None; a tensor with parents starts
         from nothing at each call. It works on graphs of any depth: 10,000 operations one after
-        the other, say. Returns None."""
+        the other, say, which a walk that calls itself once per level does not manage. Returns
+        None."""
         raise NotImplementedError
 
     def __matmul__(self, other):
