@@ -63,7 +63,9 @@ def build_model(hidden):
 # 4. Training step
 # ---------------------------------------------------------------------------------------------
 # There is none to write. For each batch (x, y), fit() runs Keras's own step, TensorFlowTrainer.
-# train_step in keras/src/backend/tensorflow/trainer.py, which does what levels 2 and 3 write:
+# train_step in keras/src/backend/tensorflow/trainer.py, which does what levels 2 and 3 write
+# (shortened, in this file's names: Keras writes y_pred for a, and scales the loss for mixed
+# precision, which leaves it as it is here):
 #     with tf.GradientTape() as tape:                 # record the forward pass and the loss
 #         a = self(x, training=True)                  # forward: a = sigmoid(h W2 + b2)
 #         loss = self._compute_loss(x=x, y=y, y_pred=a, ...)   # L, the loss compile() names

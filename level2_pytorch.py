@@ -76,7 +76,7 @@ def forward(x, model):
 # Binary cross-entropy, averaged over the batch and the 10 outputs:
 # L = mean( -[y log a + (1 - y) log(1 - a)] ) with a = sigmoid(z2). BCEWithLogitsLoss takes z2
 # ("logits") and computes the same number as mean( log(1 + e^z2) - y z2 ), finite even when
-# a rounds to 0 or 1; PyTorch's documentation recommends it over nn.Sigmoid + nn.BCELoss.
+# a rounds to 0 or 1; PyTorch's documentation calls it more stable than nn.Sigmoid + nn.BCELoss.
 loss_fn = nn.BCEWithLogitsLoss()               # an object, called like a function: loss_fn(z2, y)
 
 

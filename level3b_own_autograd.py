@@ -43,8 +43,8 @@ class Tensor:
         order, seen = [], set()
 
         def visit(t):                          # depth first: parents before children
-            if id(t) not in seen:
-                seen.add(id(t))
+            if id(t) not in seen:              # (recursive: fine for this shallow graph; Python
+                seen.add(id(t))                # stops a walk like this near 1,000 levels deep)
                 for parent in t.parents:
                     visit(parent)
                 order.append(t)
