@@ -19,7 +19,7 @@ FUNCTIONS = ["Model.compile", "Model.fit"]
 
 def run(ex):
     config = dict(FIT, seed=ex.seed % 1000)
-    (x_train, y_train), (x_test, y_test) = small_data(config["rows"], 200, seed=ex.seed % 983)
+    (x_train, y_train), (x_test, y_test) = small_data(config["rows"], 210, seed=ex.seed % 983)
     data = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     start = start_params(config["hidden"], config["seed"])
 
@@ -115,7 +115,16 @@ def run(ex):
         diff = helpers.max_abs_difference(mine, exact)
         require(diff <= EXACT, f"largest |dW| from level 4 {diff:.2e}; the lockstep wants <= "
                                f"{EXACT:g}. " + how_they_moved(mine, exact, start, "level 4's"))
-        return f"every epoch as level 4's with the same generator; largest |dW| {diff:.1e}"
+        extra = sorted(set(history) - {"loss", "acc"})
+        require(not extra, f"without validation_data, fit()'s history holds {extra} too: only "
+                           f"'loss' and 'acc', as Keras's")
+        out = ex.task("exercise_11_fit", start, data, dict(config, shuffle=True, epochs=1,
+                                                           rng_none=True), None)
+        require(isinstance(out, dict) and len(out.get("history", {}).get("loss", [])) == 1,
+                "fit(shuffle=True) without rng gave no history: rng None means a new "
+                "np.random.default_rng()")
+        return (f"every epoch as level 4's with the same generator; largest |dW| {diff:.1e}; "
+                f"and without rng it draws from a new generator")
     ex.check("fit() shuffled by a seeded generator: a new order each epoch, as level 4's",
              shuffled, needs=FUNCTIONS)
 

@@ -129,7 +129,7 @@ def compare(ex, label, op, inputs, names):
         kinks = (" - only where the input is exactly 0: what is the derivative there?"
                  if op == "relu" and np.all(inputs[0][wrong] == 0) else "")
         require(err <= GRADIENTS, f"{label}: dL/d{name} is off, relative error {err:.1e}"
-                + (f" (yours is {ratio:.3g} times the exact one)"
+                + (f" (yours is {ratio:.4g} times the exact one)"
                    if abs(ratio - 1) > 1e-3 and np.isfinite(ratio) and not kinks else "")
                 + kinks)
     return f"{label}: value and {', '.join('d/d' + n for n in names)} as PyTorch's"
@@ -271,10 +271,13 @@ def run(ex):
                 err = float(np.abs(g - e).max() / max(np.abs(e).max(), 1e-300))
                 require(g.shape == e.shape and err <= GRADIENTS,
                         f"graph {k} of {GRAPHS} ({spelled(program)}; L = sum(n * w) of the last): "
-                        f"dL/d{name} is {np.round(g, 4)}, PyTorch's {np.round(e, 4)}. Each "
-                        f"operation passed the checks above, so look at the order: a tensor's "
-                        f"vjps may run only once every tensor computed from it has passed its "
-                        f"share back")
+                        f"dL/d{name} is {np.round(g, 4)}, PyTorch's {np.round(e, 4)}. "
+                        + ("Each operation passed the checks above, so look at the order: "
+                           if ex.failed == 0 else "Look at the order: ")
+                        + "a tensor's vjps may run only once every tensor computed from it has "
+                          "passed its share back. If the order is right: does a `+=` change an "
+                          "array that another tensor's .grad holds too (a vjp may return g "
+                          "itself)?")
         return (f"{GRAPHS} graphs of +, -, * and tanh over x and y ({len(SHARED)} set, the rest "
                 f"random): gradients as PyTorch's")
     ex.check(f"backward() on {GRAPHS} graphs with shared tensors, against PyTorch", graphs,

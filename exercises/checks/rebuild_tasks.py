@@ -293,7 +293,8 @@ def exercise_11_fit(module, start, data, config, rng):
         model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0)))
     validation = (data["x_test"], data["y_test"]) if config.get("validation") else None
     history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
-                          epochs=config["epochs"], shuffle=config["shuffle"], rng=rng,
+                          epochs=config["epochs"], shuffle=config["shuffle"],
+                          rng=None if config.get("rng_none") else rng,
                           validation_data=validation)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "weights": params_files.from_torch_model(model)}
