@@ -62,6 +62,11 @@ def run(ex):
                                  f".parameters() gives {described(found)}, not "
                                  f"{', '.join(nested)}: a registered module's parameters are "
                                  f"all of its own parameters(), modules inside it included")
+        found = out.get("mixed")
+        require(found == ["own", "weight", "bias"],
+                f"a Module holding a parameter of its own (own) and a Linear gives "
+                f"{described(found)}, not own, weight, bias: its own parameters first, then "
+                f"those of its modules")
         require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
         t = array(out.get("tanh"), "Tanh()(x)")
         require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")
@@ -77,7 +82,16 @@ def run(ex):
     def sgd():
         params, xb, yb = helpers.check_batch(hidden=7, rows=6, seed=ex.seed)
         lr = 0.3
-        out = ex.task("exercise_10_sgd", params, xb, yb, lr)
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_10_sgd", params, xb, yb, lr)
+        except remote.StudentError as e:
+            if "leaf Variable that requires grad is being used in an in-place" in str(
+                    e.info.get("message", "")):
+                raise Failure("step() raised PyTorch's \"a leaf Variable that requires grad is "
+                              "being used in an in-place operation\": autograd would record the "
+                              "update as part of the model; make it under no_grad()") from None
+            raise
         first = exact_step(params, xb, yb, lr)
         second = exact_step(first, xb, yb, lr)
         after = out.get("after", [])
@@ -152,13 +166,15 @@ def run(ex):
         try:
             out = ex.task("exercise_10_engine", {"x_train": x_train, "y_train": y_train}, config)
         except remote.StudentError as e:
+            advice = (". The checker put level 3½'s engine behind parameter, tanh and no_grad: "
+                      "in Module, Linear, Tanh, Sequential and SGD compute only with those, @, "
+                      "+, -= and a number times a gradient"
+                      if e.info.get("type") in ("TypeError", "AttributeError") else "")
             raise Failure(f"on level 3½'s engine, your pieces raised {e.info.get('type')}: "
-                          f"{one_line(e.info.get('message', ''), 160)}. The checker put level "
-                          f"3½'s engine behind parameter, tanh and no_grad: in Module, Linear, "
-                          f"Tanh, Sequential and SGD compute only with those, @, +, -= and a "
-                          f"number times a gradient") from None
+                          f"{one_line(e.info.get('message', ''), 160)}{advice}") from None
         mine = weights(out, "the engine's weights")
         start = start_params(config["hidden"], config["seed"])
+        starts_apart(out, start)
         exact = copy(start)
         for epoch in range(config["epochs"]):
             level4_numpy.train_epoch(exact, x_train, y_train, config["batch_size"], config["lr"],
@@ -179,9 +195,10 @@ def run(ex):
         from machinery import params_files
         config = dict(LOCK10, seed=ex.seed % 1000)
         (x_train, y_train), _ = small_data(config["rows"], 10, seed=ex.seed % 991)
-        mine = weights(ex.task("exercise_10_lockstep", {"x_train": x_train, "y_train": y_train},
-                               config), "your model's weights")
+        out = ex.task("exercise_10_lockstep", {"x_train": x_train, "y_train": y_train}, config)
+        mine = weights(out, "your model's weights")
         start = start_params(config["hidden"], config["seed"])
+        starts_apart(out, start)
         model = level2_pytorch.build_model(config["hidden"], torch.float64)
         params_files.into_torch_model(model, start)
         optimizer = torch.optim.SGD(model.parameters(), lr=config["lr"])
@@ -202,6 +219,16 @@ def run(ex):
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward",
                              "SGD.__init__", "SGD.step", "SGD.zero_grad", "DataLoader.__init__",
                              "DataLoader.__iter__"])
+
+
+def starts_apart(out, start):
+    """A Failure when the student's model did not start from level 4's weights: then how far the
+    training moved says nothing about the steps."""
+    first = weights(out.get("start"), "your model's first weights")
+    apart = helpers.max_abs_difference(first, start)
+    require(apart == 0, f"your model starts {apart:.2e} from level 4's start: a Linear of yours "
+                        f"draws its weight otherwise than level 4 draws W1 and W2 (the same rng, "
+                        f"one after the other)")
 
 
 def described(found):

@@ -178,7 +178,19 @@ def exercise_10_sequential(module, x, seed):
             "tanh": module.Tanh()(torch.from_numpy(x)).numpy(),
             "layers": [t.detach().numpy() for t in (first.weight, first.bias, second.weight,
                                                     second.bias)],
-            "out": model(torch.from_numpy(x)).detach().numpy()}
+            "out": model(torch.from_numpy(x)).detach().numpy(),
+            "mixed": mixed(module, third)}
+
+
+def mixed(module, layer):
+    """A Module with a parameter of its own and a module inside: what its parameters() gives,
+    by name."""
+    own = module.parameter(np.zeros(2))
+    holder = module.Module()
+    holder._parameters.append(own)             # the starter's lists, as Linear and Sequential
+    holder._modules.append(layer)              # register into them
+    return tagged(list(holder.parameters()), {"own": own, "weight": layer.weight,
+                                              "bias": layer.bias})
 
 
 def exercise_10_sgd(module, start, x, y, lr):
@@ -233,6 +245,7 @@ def exercise_10_lockstep(module, data, config):
     rng = np.random.default_rng(config["seed"])
     model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64), module.Tanh(),
                               module.Linear(config["hidden"], 10, rng, np.float64))
+    first = weights_of(model)
     optimizer = module.SGD(model.parameters(), config["lr"])
     generator = torch.Generator().manual_seed(config["seed"])
     dataset = module.TensorDataset(torch.from_numpy(data["x_train"]),
@@ -242,9 +255,7 @@ def exercise_10_lockstep(module, data, config):
                                    generator=generator)
         for x, y in loader:
             level2_pytorch.train_step(model, optimizer, x, y)
-    layers = model[0], model[2]
-    return {"W1": layers[0].weight.detach().numpy(), "b1": layers[0].bias.detach().numpy(),
-            "W2": layers[1].weight.detach().numpy(), "b2": layers[1].bias.detach().numpy()}
+    return {**weights_of(model), "start": first}
 
 
 def exercise_10_engine(module, data, config):
@@ -264,6 +275,7 @@ def exercise_10_engine(module, data, config):
                                   module.Tanh(), module.Linear(config["hidden"], 10, rng,
                                                                np.float64))
         optimizer = module.SGD(model.parameters(), config["lr"])
+        first = weights_of(model)
         x, y, b = data["x_train"], data["y_train"], config["batch_size"]
         for epoch in range(config["epochs"]):
             for i in range(0, len(x), b):
@@ -273,9 +285,15 @@ def exercise_10_engine(module, data, config):
     finally:
         for k, v in kept.items():
             setattr(module, k, v)
+    return {**weights_of(model), "start": first}
+
+
+def weights_of(model):
+    """W1, b1, W2, b2 of a Sequential(Linear, Tanh, Linear) of the student's, as NumPy copies."""
     layers = model[0], model[2]
-    return {"W1": np.asarray(layers[0].weight.data), "b1": np.asarray(layers[0].bias.data),
-            "W2": np.asarray(layers[1].weight.data), "b2": np.asarray(layers[1].bias.data)}
+    return {name: np.array(getattr(layer, part).data, copy=True)
+            for name, (layer, part) in zip(NAMES, [(layers[0], "weight"), (layers[0], "bias"),
+                                                   (layers[1], "weight"), (layers[1], "bias")])}
 
 
 # Exercise 11: fit() ----------------------------------------------------------------------------

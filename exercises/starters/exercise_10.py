@@ -73,9 +73,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, rng, dtype=np.float32):
         """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. Make
-        `weight`, level4_numpy.glorot_normal(in_features, out_features, rng, dtype), and
-        `bias`, zeros of out_features, both with parameter(), and register them, weight first.
-        Returns None."""
+        `weight` (in_features x out_features), drawn from rng as level 4 draws its weights, and
+        `bias`, zeros of out_features, both with parameter(), and register them, weight first:
+        then Linear(784, H, rng), Linear(H, 10, rng) start where level 4 does. Returns None."""
         raise NotImplementedError
 
     def forward(self, x):
@@ -140,10 +140,10 @@ class DataLoader:
         raise NotImplementedError
 
     def __iter__(self):
-        """The batches (x, y) of one pass: with shuffle, the rows in the order
-        torch.randperm(n, generator=generator) draws at that pass (level 2's train_epoch draws
-        it so), else in dataset order; batch_size rows each, the last one shorter if n is not a
-        multiple of it. Returns an iterator over them."""
+        """The batches (x, y) of one pass: with shuffle, the rows in the order level 2's
+        train_epoch draws for an epoch, with this generator, drawn afresh at each pass; else in
+        dataset order. batch_size rows each, the last one shorter if n is not a multiple of it.
+        Returns an iterator over them."""
         raise NotImplementedError
 
 

@@ -10,7 +10,9 @@ or by running this file. The checker wraps level 2's own model in your Model, co
 torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64: in dataset order
 (shuffle=False), the weights must end within 1e-12 of level 1's (Keras's fit()) and of level
 4's, and the history within 1e-10; shuffled with a seeded np.random.Generator, within 1e-12 of
-level 4 trained with the same generator. Then it runs your fit() on another tensor library, level 3½'s engine.
+level 4 trained with the same generator. It compiles your Model with another loss and optimizer too, and checks
+that fit() trains with them. Then it runs your fit() on another tensor library, level 3½'s
+engine.
 
 A network here is anything that is called on a batch x and returns z2 (level 2's model, your
 Sequential of Exercise 10); a loss is called as loss(z2, y) and returns a one-number tensor with
