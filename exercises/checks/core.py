@@ -80,6 +80,11 @@ def one_line(text, limit=240):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+# Errors whose usual cause a student may not guess from the message: text -> what to add.
+HINTS = {"object has no attribute '_parameters'": ": does __init__ call super().__init__() first?",
+         "object has no attribute '_modules'": ": does __init__ call super().__init__() first?"}
+
+
 def describe_error(info, path):
     """An exception from a student's code (the child's account: type, message, frames) as one
     line: "`f` not written yet" for the NotImplementedError of a starter, else what was raised,
@@ -92,9 +97,10 @@ def describe_error(info, path):
         inner, outer = mine[-1][2], mine[0][2]
         return (f"`{inner}` not written yet" if inner == outer else
                 f"`{inner}` not written yet (`{outer}` calls it)")
+    hint = next((words for text, words in HINTS.items() if text in str(info["message"])), "")
     if mine:
         return (f"`{mine[0][2]}` raised {what} ({os.path.basename(path)}, line "
-                f"{mine[-1][1]}, in {mine[-1][2]})")
+                f"{mine[-1][1]}, in {mine[-1][2]}){hint}")
     limit = {"MemoryError": " (the sandbox's memory limit, or the machine's)",
              "BlockingIOError": " (the sandbox's limit on processes)"}.get(info["type"], "")
     return f"{what}{limit} (from the values your code returned)"

@@ -41,10 +41,11 @@ def run(ex):
         z = array(out.get("out"), "Linear(6, 3)(x)")
         require(z.shape == (5, 3) and np.abs(z - x @ weight).max() <= 1e-12,
                 "Linear's forward is not x @ weight + bias")
-        single = out.get("float32")
-        require(single == ["float32", "float32"], f"Linear(6, 3, rng, np.float32) gives a weight "
-                f"and a bias of {' and '.join(map(str, single or ['?']))}, not float32 both: "
-                f"make both in the dtype given")
+        for dtype in ("float32", "float64"):
+            found = out.get(dtype)
+            require(found == [dtype, dtype], f"Linear(6, 3, rng, np.{dtype}) gives a weight and "
+                    f"a bias of {' and '.join(map(str, found or ['?']))}, not {dtype} both: make "
+                    f"both in the dtype given")
         return "parameters() = [weight, bias], both leaves; forward x @ W + b; dtype as given"
     ex.check("Linear: its weight and bias, registered in order; forward; dtype", linear,
              needs=LINEAR)

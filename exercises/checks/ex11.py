@@ -118,11 +118,21 @@ def run(ex):
         extra = sorted(set(history) - {"loss", "acc"})
         require(not extra, f"without validation_data, fit()'s history holds {extra} too: only "
                            f"'loss' and 'acc', as Keras's")
-        out = ex.task("exercise_11_fit", start, data, dict(config, shuffle=True, epochs=1,
-                                                           rng_none=True), None)
-        require(isinstance(out, dict) and len(out.get("history", {}).get("loss", [])) == 1,
+        runs = [ex.task("exercise_11_fit", start, data, dict(config, shuffle=True, epochs=1,
+                                                             rng_none=True), None)
+                for k in range(2)]
+        require(all(isinstance(out, dict) and len(out.get("history", {}).get("loss", [])) == 1
+                    for out in runs),
                 "fit(shuffle=True) without rng gave no history: rng None means a new "
                 "np.random.default_rng()")
+        one, two = (weights(out.get("weights"), "the weights") for out in runs)
+        in_order = weights(ex.task("exercise_11_fit", start, data,
+                                   dict(config, shuffle=False, epochs=1), None).get("weights"),
+                           "the weights")
+        require(helpers.max_abs_difference(one, two) > 0 and
+                helpers.max_abs_difference(one, in_order) > 0,
+                "fit(shuffle=True) without rng trains in the same order twice, or in dataset "
+                "order: rng None means a new np.random.default_rng(), a new order each call")
         return (f"every epoch as level 4's with the same generator; largest |dW| {diff:.1e}; "
                 f"and without rng it draws from a new generator")
     ex.check("fit() shuffled by a seeded generator: a new order each epoch, as level 4's",
@@ -163,11 +173,14 @@ def run(ex):
         try:
             out = ex.task("exercise_11_engine", start, data, config)
         except remote.StudentError as e:
+            message = str(e.info.get("message", ""))
+            advice = (". A .grad was None where it was used: does step() come after backward(), "
+                      "and zero_grad() after step()?" if "NoneType" in message else
+                      ". The checker put level 3½'s Tensor behind as_tensor and as_array: make "
+                      "tensors and read numbers only through those two, and ask no more of a "
+                      "tensor (no torch, no .item(), no .detach())")
             raise Failure(f"on level 3½'s engine, fit() raised {e.info.get('type')}: "
-                          f"{e.info.get('message', '')[:160]}. The checker put level 3½'s Tensor "
-                          f"behind as_tensor and as_array: make tensors and read numbers only "
-                          f"through those two, and ask no more of a tensor (no torch, no .item(), "
-                          f"no .detach())") from None
+                          f"{message[:160]}{advice}") from None
         require(isinstance(out, dict), "fit() gave nothing back")
         mine = weights(out.get("weights"), "the engine's weights after fit()")
         exact, reference = level4(False)
@@ -209,7 +222,8 @@ def variants(start, data, config):
     x, y, b, lr = data["x_train"], data["y_train"], config["batch_size"], config["lr"]
     out = []
 
-    def run(words, measure_after=False, accumulate=False, last=True, weighted=True, over=None):
+    def run(words, measure_after=False, accumulate=False, last=True, weighted=True, over=None,
+            frozen=False):
         params = {k: v.copy() for k, v in start.items()}
         kept = {k: np.zeros_like(v) for k, v in start.items()}      # .grad never cleared
         history = {"loss": [], "acc": []}
@@ -222,7 +236,7 @@ def variants(start, data, config):
                 grads = level4_numpy.gradients(xb, yb, params, h, a)
                 for k in params:
                     kept[k] += grads[k]
-                    params[k] -= lr * (kept[k] if accumulate else grads[k])
+                    params[k] -= 0 if frozen else lr * (kept[k] if accumulate else grads[k])
                 if measure_after:
                     h, z2, a = level4_numpy.forward(xb, params)
                     before = level4_numpy.loss_fn(z2, yb), level4_numpy.accuracy(a, yb)
@@ -238,6 +252,8 @@ def variants(start, data, config):
         "before the update", measure_after=True)
     run("what .grad adding up over the batches gives: clear it after each step (zero_grad())",
         accumulate=True)
+    run("what steps that change nothing give: the weights never moved (does step() come after "
+        "backward(), and zero_grad() after step()?)", frozen=True)
     for over in (None, len(x)):            # the mean over the rows trained on, or over all N
         run("what leaving out the last, shorter batch gives: Keras trains on it too", last=False,
             over=over)

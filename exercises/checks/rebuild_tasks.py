@@ -158,7 +158,9 @@ def exercise_10_linear(module, x, seed):
             "requires_grad": [bool(p.requires_grad) for p in given],
             "out": out.detach().numpy(),
             "float32": [str(single.weight.dtype).split(".")[-1],
-                        str(single.bias.dtype).split(".")[-1]]}
+                        str(single.bias.dtype).split(".")[-1]],
+            "float64": [str(layer.weight.dtype).split(".")[-1],
+                        str(layer.bias.dtype).split(".")[-1]]}
 
 
 def exercise_10_sequential(module, x, seed):
