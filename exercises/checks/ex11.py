@@ -206,14 +206,8 @@ def run(ex):
 
 def plain_means(start, data, config, reported):
     """Whether `reported` is the plain mean of the batches' losses, epoch by epoch."""
-    params = {k: v.copy() for k, v in start.items()}
-    x, y, b = data["x_train"], data["y_train"], config["batch_size"]
-    means = []
-    for epoch in range(config["epochs"]):
-        means.append(np.mean([level4_numpy.train_step(params, x[i:i + b], y[i:i + b],
-                                                      config["lr"])[0]
-                              for i in range(0, len(x), b)]))
-    return bool(np.abs(np.subtract(reported, means)).max() <= HISTORY)
+    words, made = variants(start, data, config)[0]           # the first: the plain mean
+    return bool(np.abs(np.subtract(reported, made["loss"])).max() <= HISTORY)
 
 
 def variants(start, data, config):

@@ -6,6 +6,7 @@ which the checker compares with its own references, in its own process. A task d
 A task is task(module, ...): the student's module first, then the checker's inputs.
 """
 
+import contextlib
 import sys
 
 import numpy as np
@@ -13,6 +14,22 @@ import numpy as np
 NAMES = ("W1", "b1", "W2", "b2")
 ENGINE = ("Tensor", "no_grad", "record", "unbroadcast", "sigmoid", "tanh", "logaddexp", "mean",
           "zeros_like")                       # level 3½'s engine, name for name
+
+
+@contextlib.contextmanager
+def put_in(swaps):
+    """For the time of a `with` block, names of the student's modules replaced by others (another
+    tensor library behind them): swaps is {module: {name: value}}."""
+    kept = {m: {k: getattr(m, k) for k in names} for m, names in swaps.items()}
+    try:
+        for m, names in swaps.items():
+            for k, v in names.items():
+                setattr(m, k, v)
+        yield
+    finally:
+        for m, names in kept.items():
+            for k, v in names.items():
+                setattr(m, k, v)
 
 
 def engine_of(module):
@@ -269,12 +286,8 @@ def exercise_10_engine(module, data, config):
     4's start (np.random.default_rng(seed)). Pieces that reach for PyTorch itself break here.
     The weights."""
     import level3b_own_autograd as level
-    swaps = dict(parameter=lambda a: level.Tensor(np.array(a), requires_grad=True),
-                 tanh=level.tanh, no_grad=level.no_grad)
-    kept = {k: getattr(module, k) for k in swaps}
-    try:
-        for k, v in swaps.items():
-            setattr(module, k, v)
+    with put_in({module: dict(parameter=lambda a: level.Tensor(np.array(a), requires_grad=True),
+                              tanh=level.tanh, no_grad=level.no_grad)}):
         rng = np.random.default_rng(config["seed"])
         model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64),
                                   module.Tanh(), module.Linear(config["hidden"], 10, rng,
@@ -287,9 +300,6 @@ def exercise_10_engine(module, data, config):
                 level.loss_fn(model(level.Tensor(x[i:i + b])), level.Tensor(y[i:i + b])).backward()
                 optimizer.step()
                 optimizer.zero_grad()
-    finally:
-        for k, v in kept.items():
-            setattr(module, k, v)
     return {**weights_of(model), "start": first}
 
 
@@ -340,15 +350,11 @@ def exercise_11_engine(module, start, data, config):
             for p in params.values():
                 p.grad = None
 
-    kept = module.as_tensor, module.as_array
-    module.as_tensor, module.as_array = level.Tensor, lambda t: np.asarray(t.data)
-    try:
+    with put_in({module: dict(as_tensor=level.Tensor, as_array=lambda t: np.asarray(t.data))}):
         trainer = module.Model(lambda x: level.forward(x, params)[0])
         trainer.compile(optimizer=SGD(), loss=level.loss_fn)
         history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                               epochs=config["epochs"], shuffle=False)
-    finally:
-        module.as_tensor, module.as_array = kept
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "weights": {k: np.asarray(p.data) for k, p in params.items()}}
 
@@ -369,11 +375,7 @@ def whole_stack(engine, pieces, fitting, data, config):
     swaps = {pieces: dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
                           tanh=engine.tanh, no_grad=engine.no_grad),
              fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data))}
-    kept = {m: {k: getattr(m, k) for k in names} for m, names in swaps.items()}
-    try:
-        for m, names in swaps.items():
-            for k, v in names.items():
-                setattr(m, k, v)
+    with put_in(swaps):
         rng = np.random.default_rng(config["seed"])
         model = pieces.Sequential(pieces.Linear(784, config["hidden"], rng, np.float64),
                                   pieces.Tanh(), pieces.Linear(config["hidden"], 10, rng,
@@ -383,13 +385,5 @@ def whole_stack(engine, pieces, fitting, data, config):
                                                                  config["lr"]))
         history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                               epochs=config["epochs"], shuffle=False)
-    finally:
-        for m, names in kept.items():
-            for k, v in names.items():
-                setattr(m, k, v)
-    layers = model[0], model[2]
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "weights": {"W1": np.asarray(layers[0].weight.data),
-                        "b1": np.asarray(layers[0].bias.data),
-                        "W2": np.asarray(layers[1].weight.data),
-                        "b2": np.asarray(layers[1].bias.data)}}
+            "weights": weights_of(model)}
