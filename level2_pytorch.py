@@ -5,13 +5,13 @@ trained with plain minibatch SGD on the binary cross-entropy between a and the o
 
 What this level automates: the layers (`nn.Linear` holds W and b and computes x W + b), their
 initialisation (`nn.init`), the loss (`nn.BCEWithLogitsLoss`), the gradients (autograd, through
-`loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches (`DataLoader`,
-in an order that the script shuffles itself). Also: torchvision's download, and a GPU: every
+`loss.backward()`), the update (`torch.optim.SGD`), and handing out the batches in a shuffled
+order (`DataLoader`). Also: torchvision's download, and a GPU: every
 operation runs where its tensors are: from the shell, `--device cuda` moves the data and
 the model there from outside this file, and the lines below run there unchanged.
 
 What it makes you write: the training loop - for each batch: forward, loss, `backward()`,
-`step()`, `zero_grad()` - the shuffled order of the examples, and the evaluation.
+`step()`, `zero_grad()` - and the evaluation.
 
 Compared with level 1, what is gone: Keras's `fit()`. The loop is yours.
 """
@@ -105,12 +105,10 @@ def train_step(model, optimizer, x, y):
 def train_epoch(model, optimizer, x_train, y_train, batch_size, rng, shuffle):
     """One pass over the training set; the batch-size-weighted mean loss and accuracy."""
     n_train = len(x_train)                     # examples in the training set
-    order = torch.randperm(n_train, generator=rng) if shuffle else torch.arange(n_train)
-    # The usual DataLoader(TensorDataset(x, y), batch_size=B, shuffle=True) fetches each batch one
-    # example at a time: 1.2 times the epoch at batch 32, 2.3 times at 2,048 (docs/design.md,
-    # "whole batches"). Here the sampler hands out whole batches of indices, in the order above.
-    loader = DataLoader(TensorDataset(x_train, y_train), sampler=order.split(batch_size),
-                        batch_size=None)
+    # DataLoader hands out the batches (x, y); with shuffle=True a new order at each pass, drawn
+    # from the generator rng.
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch_size, shuffle=shuffle,
+                        generator=rng)
     total_loss = total_acc = 0.0
     for x, y in loader:                        # DataLoader yields (x, y), one batch at a time
         loss, acc = train_step(model, optimizer, x, y)

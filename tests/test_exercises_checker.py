@@ -5,6 +5,8 @@ answers still empty are said. Each test checks one exercise, in this process."""
 import os
 import re
 
+import numpy as np
+
 import level4_numpy
 from conftest import ROOT
 from exercises import check
@@ -153,7 +155,8 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
 
 def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_path):
     """An SGD that wraps torch.optim.SGD passes on PyTorch's tensors, not on level 3½'s engine;
-    `p = p - lr * p.grad` changes nothing, and the message says why."""
+    `p = p - lr * p.grad` changes nothing, and the message says why; a DataLoader that shuffles
+    with torch's global generator is named."""
     planted(tmp_path, 10, "        self.params, self.lr = list(params), lr",
             "        self.params, self.lr = list(params), lr\n"
             "        self.inner = torch.optim.SGD(self.params, lr)")
@@ -165,9 +168,13 @@ def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_pat
     assert "on level 3½'s engine, your pieces raised" in line, line
     assert line_of(out, "  passed  SGD:") and code == 1
     planted(tmp_path, 10, "                p -= self.lr * p.grad", "                p = p - self.lr * p.grad")
+    (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
+        "torch.randperm(n, generator=self.generator)", "torch.randperm(n)"))   # and a 2nd mistake
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  SGD:")
     assert "p = p - ... makes a new tensor and only rebinds the name p" in line, line
+    line = line_of(out, "  FAILED  DataLoader:")      # the generator it was given is not used
+    assert "draw the order from the generator you were given" in line, line
 
 
 def test_exercise_4_adam_given_sgds_factor_fails(capsys, tmp_path):
@@ -184,17 +191,38 @@ def test_exercise_4_adam_given_sgds_factor_fails(capsys, tmp_path):
     assert code == 1
 
 
-def test_exercise_5_wrong_learning_rate_is_said_with_its_direction(capsys, tmp_path):
-    """A step ten times too large: the lockstep's message says the weights moved further."""
+def test_exercise_5_step_ten_times_too_large_and_its_follow_on(capsys, tmp_path):
+    """A step ten times too large: train_step_momentum's check says so (relative error 9); the
+    lockstep that uses it is a follow-on, and says what it saw without advice of its own."""
     broken = solution(5).replace("p -= lr * velocity[name]", "p -= 10 * lr * velocity[name]")
     assert broken != solution(5)
     (tmp_path / "exercise_5.py").write_text(broken)
     code, out = checked(capsys, 5, tmp_path)
+    assert "relative error 9" in line_of(out, "  FAILED  train_step_momentum (level 4)")
     line = line_of(out, "  FAILED  keras_momentum, and levels 4, 3, 2 in lockstep")
-    moved = re.search(r"Your weights moved ([\d.]+) times as far from the start as the "
-                      r"definition's, at cosine [-\d.]+ to them: larger steps", line)
-    assert moved and float(moved.group(1)) > 2, line
+    assert 'follow-on of the check "train_step_momentum"' in line, line
+    assert re.search(r"\(here: level 4 ends [\d.e+-]+ from momentum's definition", line), line
+    assert "Your weights moved" not in line, line          # the lockstep's advice: not here
     assert code == 1
+
+
+def test_how_they_moved_says_the_direction():
+    """The lockstep's words for a gap: ten times the steps, a tenth, or as far another way."""
+    from exercises.checks.core import how_they_moved
+    rng = np.random.default_rng(0)
+    start = {"W": rng.normal(size=(4, 3)), "b": np.zeros(3)}
+    step = {"W": rng.normal(size=(4, 3)), "b": rng.normal(size=3)}
+    exact = {k: start[k] + step[k] for k in start}
+    scaled = {k: start[k] + 10 * step[k] for k in start}
+    said = how_they_moved(scaled, exact, start, "level 4's")
+    assert re.search(r"moved 10 times as far from the start as level 4's, at cosine 1.000 to "
+                     r"them: larger steps", said), said
+    said = how_they_moved({k: start[k] + step[k] / 10 for k in start}, exact, start, "level 4's")
+    assert "moved 0.1 times as far" in said and "smaller steps" in said, said
+    other = {"W": start["W"] - step["W"], "b": start["b"] + step["b"]}
+    said = how_they_moved(other, exact, start, "level 4's")
+    assert "as far, another way" in said, said
+    assert how_they_moved(start, exact, start, "level 4's") == "Your weights did not move from the start"
 
 
 def test_exercise_3_keras_part_without_set_floatx_fails(capsys, tmp_path):

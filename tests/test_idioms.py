@@ -1,6 +1,6 @@
-"""What the level files say of their frameworks' usual idioms, and of themselves, holds: level 2's
-batches are the usual DataLoader's, level 1's words for Keras's train_step name what the installed
-Keras runs, level 3½ updates as level 3 does, and a level copied with common.py alone runs."""
+"""What the level files say of their frameworks' usual idioms, and of themselves, holds: level 1's
+words for Keras's train_step name what the installed Keras runs, level 3½ updates as level 3
+does, and a level copied with common.py alone runs."""
 
 import os
 import re
@@ -14,37 +14,6 @@ import pytest
 from conftest import EPOCH_LINE, ROOT, offline_env, write_mnist
 
 LEVEL1 = open(os.path.join(ROOT, "level1_keras.py"), encoding="utf-8").read()
-
-
-@pytest.mark.parametrize("shuffle", [True, False])
-def test_the_usual_dataloader_and_level_2s_batches(shuffle):
-    """Level 2's comment: its whole-batch sampler hands out what the usual
-    DataLoader(TensorDataset(x, y), batch_size=B, shuffle=...) does, in dataset order the very
-    same batches (the lockstep's order), shuffled every example once per epoch."""
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    import level2_pytorch
-    x, y = torch.arange(203.0).reshape(-1, 1), torch.arange(203) % 10
-    seen = []
-
-    def step(model, optimizer, xb, yb):               # train_epoch's step: keep the batch
-        seen.append((xb.clone(), yb.clone()))
-        return torch.tensor(0.0), torch.tensor(0.0)
-    original = level2_pytorch.train_step
-    level2_pytorch.train_step = step
-    try:
-        level2_pytorch.train_epoch(None, None, x, y, 32, torch.Generator().manual_seed(7), shuffle)
-    finally:
-        level2_pytorch.train_step = original
-    usual = list(DataLoader(TensorDataset(x, y), batch_size=32, shuffle=shuffle))
-    assert [len(b[0]) for b in seen] == [len(b[0]) for b in usual] == [32] * 6 + [11]
-    if not shuffle:
-        for (a, b), (c, d) in zip(seen, usual):
-            assert torch.equal(a, c) and torch.equal(b, d)
-    mine = torch.cat([a for a, _ in seen])[:, 0]
-    assert torch.equal(mine.sort().values, x[:, 0])     # every example once
-    assert shuffle == (not torch.equal(mine, x[:, 0]))  # in dataset order only without shuffling
 
 
 def test_level_1_names_the_step_the_installed_keras_runs(tmp_path):

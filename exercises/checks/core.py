@@ -13,6 +13,7 @@ import ast
 import contextlib
 import importlib
 import os
+import re
 import sys
 
 import numpy as np
@@ -235,8 +236,12 @@ class Exercise:
         if cause:
             earlier, shared = cause
             names = ", ".join(f"`{name}`" for name in shared)
+            # Only what this check saw, without its advice: the advice is the earlier check's.
+            seen = re.split(r"(?<=\.)\s+(?=[A-Z(])", detail, maxsplit=1)[0].rstrip(".")
             detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
-                      f"uses {names} too, through your code; fix that one first. Here: {detail}")
+                      f"uses {names} too, through your code; fix that one first (here: "
+                      f"{one_line(seen, 160)})")
+            self.notes = []
         elif not ok:
             self.suspects.append((label.split(":")[0].split(" (")[0], sorted(self.used)))
         if ok:

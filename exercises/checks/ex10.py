@@ -1,6 +1,7 @@
 """Exercise 10's checks: Linear and Sequential (what parameters() returns, in which order), SGD
-(step() and zero_grad()), the DataLoader's batches against level 2's, and level 2's own
-train_step on the student's pieces, in lockstep with level 2 itself.
+(step() and zero_grad()), the DataLoader's batches (shuffled from its generator; in dataset order
+PyTorch's), the pieces on level 3½'s engine, and level 2's own train_step on the student's pieces,
+in lockstep with level 2 itself.
 """
 
 import numpy as np
@@ -136,31 +137,39 @@ def run(ex):
 
     def loader():
         import torch
+        from torch.utils.data import DataLoader, TensorDataset
         n, batch, seed = 23, 5, ex.seed % 10007
         found = ex.task("exercise_10_loader", n, batch, seed, True, 3)
-        generator = torch.Generator().manual_seed(seed)
-        level2 = [[b.tolist() for b in torch.randperm(n, generator=generator).split(batch)]
-                  for epoch in range(3)]
-        require(isinstance(found, list) and len(found) == 3, "no batches")
-        for epoch, (mine, theirs) in enumerate(zip(found, level2), 1):
-            if mine != theirs:
-                sizes = [len(b) for b in mine]
-                if epoch > 1 and mine == found[0]:
-                    raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new "
-                                  f"permutation at each pass over the loader")
-                if sorted(sum(mine, [])) != list(range(n)):
-                    raise Failure(f"epoch {epoch}'s batches hold rows {sorted(sum(mine, []))}, "
-                                  f"not each of the {n} rows once (batch sizes {sizes})")
-                raise Failure(f"epoch {epoch}'s batches are {mine[:2]}..., level 2's "
-                              f"{theirs[:2]}...: the order torch.randperm(n, "
-                              f"generator=generator) draws")
+        again = ex.task("exercise_10_loader", n, batch, seed, True, 3)
+        other = ex.task("exercise_10_loader", n, batch, seed + 1, True, 3)
+        for run in (found, again, other):
+            require(isinstance(run, list) and len(run) == 3, "no batches")
+        rows = torch.arange(n)
         plain = ex.task("exercise_10_loader", n, batch, seed, False, 1)
-        require(plain == [[list(range(i, min(i + batch, n))) for i in range(0, n, batch)]],
-                "with shuffle=False the batches are not the rows in dataset order")
-        return (f"{n} rows in batches of {batch}, 3 epochs: level 2's batches, a new order each "
-                f"epoch, the last batch {n % batch} rows; dataset order without shuffle")
-    ex.check("DataLoader: the batches of level 2's order for a seeded generator, reshuffled each "
-             "epoch", loader, needs=["DataLoader.__init__", "DataLoader.__iter__"])
+        require(plain == [[b.tolist() for b, in DataLoader(TensorDataset(rows), batch_size=batch)]],
+                f"with shuffle=False the batches are {plain[0][:2]}...; PyTorch's DataLoader "
+                f"gives the rows in dataset order, [0..{batch - 1}], [{batch}..{2 * batch - 1}]...")
+        for epoch, mine in enumerate(found, 1):
+            sizes = [len(b) for b in mine]
+            if sorted(sum(mine, [])) != list(range(n)) or sizes != [len(b) for b in plain[0]]:
+                raise Failure(f"epoch {epoch}'s batches hold rows {sorted(sum(mine, []))} in "
+                              f"batches of {sizes}: each of the {n} rows once, in batches of "
+                              f"{batch}, the last one {n % batch}")
+            if mine == plain[0]:
+                raise Failure(f"epoch {epoch} with shuffle=True is in dataset order")
+            if epoch > 1 and mine == found[0]:
+                raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new permutation "
+                              f"at each pass over the loader")
+        require(found == again, "two loaders given generators seeded alike gave different "
+                                "batches: draw the order from the generator you were given "
+                                "(torch.randperm(n, generator=...)), not from torch's global one")
+        require(found != other, "generators seeded differently gave the same batches: the "
+                                "order does not come from the generator")
+        return (f"{n} rows, batches of {batch}, 3 epochs: each row once per epoch, a new order "
+                f"each, the same again for a generator seeded alike")
+    ex.check("DataLoader: each epoch's rows in batches, shuffled afresh from the generator; "
+             "dataset order without shuffle", loader,
+             needs=["DataLoader.__init__", "DataLoader.__iter__"])
 
     def engine():
         config = dict(LOCK10, seed=ex.seed % 1000)
@@ -205,11 +214,10 @@ def run(ex):
         model = level2_pytorch.build_model(config["hidden"], torch.float64)
         params_files.into_torch_model(model, start)
         optimizer = torch.optim.SGD(model.parameters(), lr=config["lr"])
-        generator = torch.Generator().manual_seed(config["seed"])
         for epoch in range(config["epochs"]):
             level2_pytorch.train_epoch(model, optimizer, torch.from_numpy(x_train),
                                        torch.from_numpy(y_train), config["batch_size"],
-                                       generator, True)
+                                       None, False)
         exact = params_files.from_torch_model(model)
         diff = helpers.max_abs_difference(mine, exact)
         require(diff <= EXACT, f"level 2's train_step on your pieces ends {diff:.2e} from level 2 "
@@ -218,7 +226,7 @@ def run(ex):
         return f"largest |dW| from level 2 {diff:.1e}"
     ex.check(f"level 2's train_step on your pieces, in lockstep with level 2 (float64, "
              f"{LOCK10['rows']} rows, batch {LOCK10['batch_size']}, H {LOCK10['hidden']}, lr "
-             f"{LOCK10['lr']:g}, {LOCK10['epochs']} epochs, shuffled)", lockstep,
+             f"{LOCK10['lr']:g}, {LOCK10['epochs']} epochs, dataset order)", lockstep,
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward",
                              "SGD.__init__", "SGD.step", "SGD.zero_grad", "DataLoader.__init__",
                              "DataLoader.__iter__"])

@@ -8,7 +8,7 @@ import numpy as np
 import level4_numpy
 from exercises import helpers
 from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
-from exercises.checks.exact import small_data, start_params, stated_loss
+from exercises.checks.exact import hard_data, start_params, stated_loss
 
 TITLE = "write fit()"
 CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
@@ -19,7 +19,7 @@ FUNCTIONS = ["Model.compile", "Model.fit"]
 
 def run(ex):
     config = dict(FIT, seed=ex.seed % 1000)
-    (x_train, y_train), (x_test, y_test) = small_data(config["rows"], 210, seed=ex.seed % 983)
+    (x_train, y_train), (x_test, y_test) = hard_data(config["rows"], 210, seed=ex.seed % 983)
     data = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     start = start_params(config["hidden"], config["seed"])
 

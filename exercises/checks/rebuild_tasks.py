@@ -260,8 +260,8 @@ def exercise_10_loader(module, n, batch_size, seed, shuffle, epochs):
 
 def exercise_10_lockstep(module, data, config):
     """Level 2's train_step, unchanged, on the student's Sequential, Linear, Tanh, SGD and
-    DataLoader: the model from np.random.default_rng(seed) (level 4's start), the batches
-    shuffled by torch.Generator().manual_seed(seed). The weights, as W1, b1, W2, b2."""
+    DataLoader: the model from np.random.default_rng(seed) (level 4's start), the batches in
+    dataset order. The weights, as W1, b1, W2, b2."""
     import torch
     import level2_pytorch
     rng = np.random.default_rng(config["seed"])
@@ -269,12 +269,10 @@ def exercise_10_lockstep(module, data, config):
                               module.Linear(config["hidden"], 10, rng, np.float64))
     first = weights_of(model)
     optimizer = module.SGD(model.parameters(), config["lr"])
-    generator = torch.Generator().manual_seed(config["seed"])
     dataset = module.TensorDataset(torch.from_numpy(data["x_train"]),
                                    torch.from_numpy(data["y_train"]))
     for epoch in range(config["epochs"]):
-        loader = module.DataLoader(dataset, batch_size=config["batch_size"], shuffle=True,
-                                   generator=generator)
+        loader = module.DataLoader(dataset, batch_size=config["batch_size"], shuffle=False)
         for x, y in loader:
             level2_pytorch.train_step(model, optimizer, x, y)
     return {**weights_of(model), "start": first}

@@ -8,10 +8,10 @@ with your code, keeping the names and arguments: the checker calls them. Check y
     python -m exercises.check 10         (from the project folder)
 
 or by running this file. The checker looks at what parameters() returns and in which order, at
-SGD's step() and zero_grad(), at the batches your DataLoader gives for a seeded generator, and
-then runs level 2's own train_step, unchanged, on your pieces: in float64, from level 4's start,
-their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, and its
-DataLoader fed level 2's order).
+SGD's step() and zero_grad(), at the batches your DataLoader gives, and then runs level 2's own
+train_step, unchanged, on your pieces: in float64, from level 4's start, in dataset order, their
+weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTorch's
+DataLoader).
 
 In Module, Linear, Tanh, Sequential and SGD, compute only with the three names below
 (`parameter`, `tanh`, `no_grad`), @, +, -= and a number times a gradient: then those pieces run
@@ -132,18 +132,18 @@ class TensorDataset:
 
 
 class DataLoader:
-    """The batches of a TensorDataset, in the order level 2 gives its DataLoader: each pass over
-    the loader (each epoch) a new order when shuffle is set."""
+    """The batches of a TensorDataset: each pass over the loader (each epoch) in a new order
+    drawn from the generator when shuffle is set, else in dataset order."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, generator=None):
         """Keep the settings. Returns None."""
         raise NotImplementedError
 
     def __iter__(self):
-        """The batches (x, y) of one pass: with shuffle, the rows in the order level 2's
-        train_epoch draws for an epoch, with this generator, drawn afresh at each pass; else in
-        dataset order. batch_size rows each, the last one shorter if n is not a multiple of it.
-        Returns an iterator over them."""
+        """The batches (x, y) of one pass: with shuffle, the rows in a random order drawn
+        afresh at each pass from this generator only (two loaders given equally seeded
+        generators give the same batches); else in dataset order. batch_size rows each, the last
+        one shorter if n is not a multiple of it. Returns an iterator over them."""
         raise NotImplementedError
 
 
