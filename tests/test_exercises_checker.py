@@ -267,10 +267,10 @@ def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp
     assert code == 1
 
 
-def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_shared_graphs(capsys,
-                                                                               tmp_path):
+def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_order(capsys, tmp_path):
     """A student's iterative walk that marks a tensor seen when it is pushed: in h + h*h it lists
-    h before h*h. Every operation passes; the graphs with shared tensors do not."""
+    h before h*h. Every operation passes; the order check does not (for one order of e's
+    parents), and the graphs with shared tensors are its follow-on."""
     source = solution(9)
     start = source.index("        # Depth first, a tensor listed")
     end = source.index("        for t in order:                        # intermediate")
@@ -287,11 +287,36 @@ def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_shared_graphs(
                     stack.append((p, False))
 """ + source[end:])
     code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert re.search(r"\(the checker's graph: .* e = (7d \+ a|a \+ 7d)\) the vjps of \w ran "
+                     r"before that of \w toward \w: .* reverse topological order", line), line
     line = line_of(out, "  FAILED  backward() on 50 graphs with shared tensors")
     assert "graph 1 of 50 (n2 = tanh(x); n3 = n2 * n2; n4 = n2 + n3;" in line, line
-    assert "look at the order" in line and code == 1, line
+    assert 'follow-on of the check "backward()"' in line and code == 1, line
     for operation in ("@ (matmul)", "+ and -", "* with", "tanh and relu", "logaddexp", "mean"):
         assert line_of(out, f"  passed  {operation}")
+
+
+def test_exercise_9_walk_right_for_one_order_of_the_parents_only_fails_the_order(capsys,
+                                                                                tmp_path):
+    """A walk that lists each tensor before its parents as it first meets them (a pre-order),
+    its parents pushed in reverse: right for e = 7d + a, wrong for e = a + 7d."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [self]
+        while stack:
+            t = stack.pop()
+            order.insert(0, t)                 # before its parents, so reversed(order) runs it first
+            for p in reversed(t.parents):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert "e = a + 7d) the vjps of a ran before that of" in line, line
+    assert code == 1
 
 
 def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
@@ -402,3 +427,13 @@ def test_exercise_11_fit_that_reaches_for_torch_fails_on_the_engine(capsys, tmp_
     assert "on level 3½'s engine, fit() raised" in line and "only through those two" in line, line
     assert len(re.findall(r"^  passed  ", out, re.M)) == 3 and code == 1, out
 
+
+
+def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
+    """The last, shorter batch's loss weighted by batch_size rather than by its own rows."""
+    planted(tmp_path, 11, "total_loss += float(as_array(loss)) * len(batch)",
+            "total_loss += float(as_array(loss)) * batch_size")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "yours is every batch weighted as a full one of 50 rows" in line, line
+    assert code == 1

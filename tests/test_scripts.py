@@ -84,7 +84,7 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     out, png = tmp_path / "bench.json", tmp_path / "speed.png"
     done = run_script("instruments/bench.py", "--data-dir", mnist_dir, "--epochs", 2, "--limit", 600,
                       "--hidden", 16, "--batch-sizes", "300,50", "--repeats", 2, "--json-out", out,
-                      "--plot", png, "--levels", "numpy,keras", home=tmp_path,
+                      "--plot", png, "--levels", "numpy,autograd", home=tmp_path,
                       env=ALL_BLAS_THREADS)                # it compares NumPy's threads
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -93,7 +93,7 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     assert "batch 50" in lines[3] and lines[3].index("batch 50") < lines[3].index("batch 300")
     rows = {line.split()[0]: line.split()[1:] for line in lines[4:-2]}
     report = json.loads(out.read_text())
-    assert list(rows) == ["keras", "numpy", "bound"]          # --levels, in the levels' order
+    assert list(rows) == ["autograd", "numpy", "bound"]       # --levels, in the levels' order
     assert report["config"]["hidden"] == 16 and report["bound"] > 0
     assert report["config"]["batch_sizes"] == [50, 300]
     for name, r in report["levels"].items():
@@ -116,7 +116,7 @@ def test_bench_prints_its_table_and_json(mnist_dir, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "then the median of 2 runs" in done.stdout and again.exists()
     assert done.stdout.count("run 2: batch ") == 2
-    for name in ("keras", "numpy"):
+    for name in ("autograd", "numpy"):
         row = next(line for line in done.stdout.splitlines() if line.startswith(name + " "))
         assert f"{report['levels'][name]['batches']['50']['epoch']:.3f}" in row
 

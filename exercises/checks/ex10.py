@@ -146,9 +146,15 @@ def run(ex):
             require(isinstance(run, list) and len(run) == 3, "no batches")
         rows = torch.arange(n)
         plain = ex.task("exercise_10_loader", n, batch, seed, False, 1)
-        require(plain == [[b.tolist() for b, in DataLoader(TensorDataset(rows), batch_size=batch)]],
-                f"with shuffle=False the batches are {plain[0][:2]}...; PyTorch's DataLoader "
-                f"gives the rows in dataset order, [0..{batch - 1}], [{batch}..{2 * batch - 1}]...")
+        pytorch = [[b.tolist() for b, in DataLoader(TensorDataset(rows), batch_size=batch)]]
+        if plain != pytorch:
+            sizes = [len(b) for b in plain[0]] if plain and isinstance(plain[0], list) else "?"
+            raise Failure(f"with shuffle=False the batches hold {sizes} rows, "
+                          f"{[len(b) for b in pytorch[0]]} in PyTorch's DataLoader"
+                          + (": the last, shorter batch is missing - a DataLoader hands out the "
+                             "rows that remain too" if plain == [pytorch[0][:-1]] else
+                             f"; its batches are the rows in dataset order, [0..{batch - 1}], "
+                             f"[{batch}..{2 * batch - 1}]..., yours {plain[0][:2]}..."))
         for epoch, mine in enumerate(found, 1):
             sizes = [len(b) for b in mine]
             if sorted(sum(mine, [])) != list(range(n)) or sizes != [len(b) for b in plain[0]]:
@@ -180,7 +186,7 @@ def run(ex):
         except remote.StudentError as e:
             advice = (". The checker put level 3½'s engine behind parameter, tanh and no_grad: "
                       "in Module, Linear, Tanh, Sequential and SGD compute only with those, @, "
-                      "+, -= and a number times a gradient"
+                      "+, -=, a number times a gradient and .grad = None"
                       if e.info.get("type") in ("TypeError", "AttributeError") else "")
             raise Failure(f"on level 3½'s engine, your pieces raised {e.info.get('type')}: "
                           f"{one_line(e.info.get('message', ''), 160)}{advice}") from None

@@ -217,7 +217,7 @@ def variants(start, data, config):
     out = []
 
     def run(words, measure_after=False, accumulate=False, last=True, weighted=True, over=None,
-            frozen=False):
+            frozen=False, full=False):
         params = {k: v.copy() for k, v in start.items()}
         kept = {k: np.zeros_like(v) for k, v in start.items()}      # .grad never cleared
         history = {"loss": [], "acc": []}
@@ -235,7 +235,7 @@ def variants(start, data, config):
                     h, z2, a = level4_numpy.forward(xb, params)
                     before = level4_numpy.loss_fn(z2, yb), level4_numpy.accuracy(a, yb)
                 values.append(before)
-                rows.append(len(xb) if weighted else 1)
+                rows.append((b if full else len(xb)) if weighted else 1)
             for k, key in enumerate(("loss", "acc")):
                 history[key].append(sum(v[k] * r for v, r in zip(values, rows)) /
                                     (over or sum(rows)))
@@ -248,6 +248,9 @@ def variants(start, data, config):
         accumulate=True)
     run("what steps that change nothing give: the weights never moved (does step() come after "
         "backward(), and zero_grad() after step()?)", frozen=True)
+    for over in (None, len(x)):            # divided by the rows counted, or by N
+        run(f"every batch weighted as a full one of {b} rows; Keras weights each batch by its own "
+            f"rows, and the last batch here has {len(x) % b}", full=True, over=over)
     for over in (None, len(x)):            # the mean over the rows trained on, or over all N
         run("what leaving out the last, shorter batch gives: Keras trains on it too", last=False,
             over=over)

@@ -19,6 +19,7 @@ LOCK9 = dict(hidden=24, rows=600, batch_size=50, lr=0.7, epochs=2, dtype="float6
 BACKWARD = ["Tensor.backward"]
 # The graph of exercise_9_order: each node's parents, and what each vjp multiplies by.
 GRAPH = {"a": ["x"], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["d", "a"]}
+SWAPPED = dict(GRAPH, e=["a", "d"])           # the same graph, e's parents the other way round
 X_GRAD = 2.0 * (7.0 * (3.0 + 5.0) + 1.0)     # de/dx: e = 7 (3a + 5a) + a, a = 2x
 DEEP = 10_000                 # operations one after the other: deeper than Python's recursion
 GRAPHS = 50                   # graphs: SHARED, then random ones, each op over any two tensors
@@ -28,6 +29,37 @@ SHARED = [[("tanh", 0, 0), ("mul", 2, 2), ("add", 2, 3), ("add", 4, 0), ("mul", 
           [("tanh", 0, 0), ("mul", 2, 2), ("add", 3, 2), ("add", 4, 0), ("mul", 5, 1)],
           [("mul", 0, 1), ("add", 2, 0), ("sub", 2, 3), ("mul", 4, 2), ("tanh", 5, 5),
            ("add", 6, 3)]]
+
+
+def in_order(calls, graph):
+    """A Failure unless the noted vjp calls ran each vjp of `graph` once, each tensor's after
+    those of all the tensors computed from it."""
+    users = {p: [n for n, ps in graph.items() if p in ps] for p in graph}
+    said = ("the checker's graph: a = 2x; b = 3a; c = 5a; d = b + c; e = "
+            + ("7d + a" if graph["e"][0] == "d" else "a + 7d"))
+    for name, parents in graph.items():
+        for i, parent in enumerate(parents):
+            n = calls.count((name, i))
+            if n == 0:
+                raise Failure(f"({said}) the vjp of {name} toward {parent} never ran: "
+                              f"backward() must reach every tensor the loss was computed from")
+            if n > 1:
+                why = (f" ({name} is used by {', '.join(users[name])}: list each tensor once in "
+                       f"the order - remember the ones you have visited)"
+                       if len(users[name]) > 1 else "")
+                raise Failure(f"({said}) the vjp of {name} toward {parent} ran {n} times in one "
+                              f"backward(){why}")
+    position = {c: k for k, c in enumerate(calls)}
+    for name in graph:
+        if (name, 0) not in position:
+            continue
+        for user in users[name]:
+            toward = graph[user].index(name)
+            if position.get((user, toward), -1) > position[(name, 0)]:
+                raise Failure(f"({said}) the vjps of {name} ran before that of {user} toward "
+                              f"{name}: {name}'s gradient was not complete yet. Run them in "
+                              f"reverse topological order: every tensor after all the tensors "
+                              f"computed from it")
 
 
 def torch_op(op, inputs, weights):
@@ -187,36 +219,11 @@ def run(ex):
 
     def order():
         out = ex.task("exercise_9_order")
-        require(isinstance(out, dict) and isinstance(out.get("calls"), list),
-                "backward() gave no account of its vjps")
-        calls = [tuple(c) for c in out["calls"] if isinstance(c, list) and len(c) == 2]
-        users = {p: [n for n, ps in GRAPH.items() if p in ps] for p in GRAPH}
-        graph = "the checker's graph: a = 2x; b = 3a; c = 5a; d = b + c; e = 7d + a"
-        for name, parents in GRAPH.items():
-            for i, parent in enumerate(parents):
-                n = calls.count((name, i))
-                if n == 0:
-                    raise Failure(f"({graph}) the vjp of {name} toward {parent} never ran: "
-                                  f"backward() must reach every tensor the loss was computed "
-                                  f"from")
-                if n > 1:
-                    why = (f" ({name} is used by {', '.join(users[name])}: list each tensor "
-                           f"once in the order - remember the ones you have visited)"
-                           if len(users[name]) > 1 else "")
-                    raise Failure(f"({graph}) the vjp of {name} toward {parent} ran {n} times "
-                                  f"in one backward(){why}")
-        position = {c: k for k, c in enumerate(calls)}
-        for name in GRAPH:
-            if (name, 0) not in position:
-                continue
-            for user in users[name]:
-                toward = GRAPH[user].index(name)
-                if position.get((user, toward), -1) > position[(name, 0)]:
-                    raise Failure(f"({graph}) the vjps of {name} ran before that of {user} "
-                                  f"toward {name}: "
-                                  f"{name}'s gradient was not complete yet. Run them in reverse "
-                                  f"topological order: every tensor after all the tensors "
-                                  f"computed from it")
+        require(isinstance(out, dict), "backward() gave no account of its vjps")
+        for graph, which in ((GRAPH, "calls"), (SWAPPED, "swapped")):
+            require(isinstance(out.get(which), list), "backward() gave no account of its vjps")
+            in_order([tuple(c) for c in out[which] if isinstance(c, list) and len(c) == 2],
+                     graph)
         grad = np.asarray(out.get("grad"), dtype=float)
         require(grad.shape == (2,) and np.allclose(grad, X_GRAD, rtol=1e-12, atol=0),
                 f"x.grad is {grad}, not [{X_GRAD:g} {X_GRAD:g}]")
@@ -225,8 +232,8 @@ def run(ex):
                 f"after a second backward() on the same graph x.grad is {twice}, not "
                 f"[{2 * X_GRAD:g} {2 * X_GRAD:g}]: a leaf's .grad adds up over calls, but the "
                 f"intermediate results must start from nothing at each call")
-        return (f"each of the 7 vjps ran once, each tensor after all its users; x.grad "
-                f"{X_GRAD:g}, then {2 * X_GRAD:g} after a second call")
+        return (f"each of the 7 vjps ran once, each tensor after all its users, with e's parents "
+                f"either way round; x.grad {X_GRAD:g}, then {2 * X_GRAD:g} after a second call")
     ex.check("backward(): a tensor used three times, each vjp once and in reverse topological "
              "order; leaves add up over calls", order, needs=BACKWARD)
 

@@ -64,7 +64,9 @@ def exercise_9_op(module, op, inputs, weights):
 def exercise_9_order(module):
     """A graph of the checker's own nodes, whose vjps note when they run: x -> a = 2x; b = 3a,
     c = 5a, d = b + c, e = 7d + a (a used three times). backward() from e, twice. The notes, in
-    order, and x's .grad after the first and the second call."""
+    order, and x's .grad after the first and the second call; then the notes of backward() on the
+    same graph with e's parents the other way round, e = a + 7d (a walk that gets the order right
+    for one order of the parents only fails one of the two)."""
     record, calls = module.record, []
 
     def node(name, parents, factors):
@@ -84,7 +86,14 @@ def exercise_9_order(module):
     e.backward()
     first, first_calls = np.array(x.grad, copy=True), list(calls)
     e.backward()
-    return {"calls": first_calls, "grad": first, "grad_twice": np.asarray(x.grad)}
+    twice = np.array(x.grad, copy=True)
+    del calls[:]
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    a = node("a", [x], [2.0])
+    b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
+    d = node("d", [b, c], [1.0, 1.0])
+    node("e", [a, d], [1.0, 7.0]).backward()
+    return {"calls": first_calls, "grad": first, "grad_twice": twice, "swapped": list(calls)}
 
 
 def frames():

@@ -14,7 +14,8 @@ weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTo
 DataLoader).
 
 In Module, Linear, Tanh, Sequential and SGD, compute only with the three names below
-(`parameter`, `tanh`, `no_grad`), @, +, -= and a number times a gradient: then those pieces run
+(`parameter`, `tanh`, `no_grad`), @, +, -=, a number times a gradient and `.grad = None`: then
+those pieces run
 on any engine put behind the three names - the checker puts level 3½'s there, and
 `python -m exercises.check stack` the engine of Exercise 9. The DataLoader is PyTorch's side
 only: it may use torch as it likes.

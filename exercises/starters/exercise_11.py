@@ -74,16 +74,16 @@ class Model:
         raise NotImplementedError
 
     def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None):
-        """Train on x (N x 784) and y (N x 10, one-hot), NumPy arrays, for `epochs` epochs, in
-        batches of batch_size rows (the last one shorter when N is not a multiple): the rows in
-        the order rng.permutation(N) gives when shuffle (rng None: a new
-        np.random.default_rng()), else in dataset order; for each batch, one training step of
-        the network with the loss and the optimizer compile() was given. After each epoch,
-        append to the history the epoch's loss and accuracy (the fraction of rows whose largest
-        output is the labelled digit: Keras takes the argmax of a = sigmoid(z2), the same as z2's
-        unless two outputs round to the same a) as Keras's fit() reports them; and, when
-        validation_data = (x_val, y_val) is given, the loss and accuracy on it after the epoch,
-        under the keys "val_loss" and "val_acc", as Keras's fit(validation_data=...) does.
+        """Train the compiled network on x (N x 784) and y (N x 10, one-hot), NumPy arrays:
+          * `epochs` epochs, each in batches of batch_size rows (the last one shorter when N is
+            not a multiple), one training step per batch;
+          * with shuffle, the rows in an order from rng.permutation(N) (rng None: a new
+            np.random.default_rng()); without, in dataset order;
+          * after each epoch, the epoch's loss and accuracy appended to the history, as Keras's
+            fit() reports them (accuracy: the fraction of rows whose largest output is the
+            labelled digit), under "loss" and "acc";
+          * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
+            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does.
         Returns the History."""
         raise NotImplementedError
 

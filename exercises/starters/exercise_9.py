@@ -60,16 +60,16 @@ class Tensor:
         raise NotImplementedError
 
     def __add__(self, other):
-        """Returns self + other, with NumPy's broadcasting (z1 = x @ W1 + b1 adds b1 to every
-        row)."""
+        """Returns self + other (both Tensors: level 3½'s code never adds a plain number), with
+        NumPy's broadcasting (z1 = x @ W1 + b1 adds b1 to every row)."""
         raise NotImplementedError
 
     def __sub__(self, other):
-        """Returns self - other, with broadcasting."""
+        """Returns self - other (both Tensors), with broadcasting."""
         raise NotImplementedError
 
     def __mul__(self, other):
-        """Returns self * other, element by element, with broadcasting."""
+        """Returns self * other (both Tensors), element by element, with broadcasting."""
         raise NotImplementedError
 
     def __isub__(self, g):
