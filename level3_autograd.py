@@ -102,7 +102,7 @@ def train_step(params, x, y, lr):
     # Backward pass: autograd adds dL/dp into p.grad, for every parameter p
     loss.backward()
     # Update weights
-    with torch.no_grad():                      # the update is not part of the model: no record
+    with torch.no_grad():                      # unrecorded; outside, PyTorch refuses p -= ...
         for p in params.values():
             p -= lr * p.grad                   # theta <- theta - lr * dL/dtheta  (in place)
             p.grad = None                      # .grad accumulates: clear it for the next batch

@@ -134,8 +134,8 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
                                                                                  tmp_path):
     """Three mistakes the checks once let through: parameters() that does not recurse, an SGD
     that keeps the iterable it was given (a generator runs out), a bias always in float64."""
-    planted(tmp_path, 10, "[p for m in self._modules for p in m.parameters()]",
-            "[p for m in self._modules for p in m._parameters]")
+    planted(tmp_path, 10, "[p for m in self._modules.values() for p in m.parameters()]",
+            "[p for m in self._modules.values() for p in m._parameters.values()]")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Sequential:")
     assert "modules inside it included" in line, line
@@ -357,8 +357,10 @@ def test_exercise_9_engine_in_float32_fails_the_lockstep(capsys, tmp_path):
 
 
 def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys, tmp_path):
-    planted(tmp_path, 10, "self._parameters += [self.weight, self.bias]",
-            "self._parameters += [self.weight]")
+    """Linear's bias set without registering it; zero_grad() that does nothing; a __setattr__
+    that assigns with self.name = value (and so calls itself); one that registers everything."""
+    planted(tmp_path, 10, "        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
+            "        object.__setattr__(self, 'bias', parameter(np.zeros(out_features, dtype=dtype)))")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
     assert "parameters() gives [weight], not [weight, bias]: register the bias too" in line
@@ -372,6 +374,16 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
     assert "after zero_grad(), the .grad of W1, b1, W2, b2 still holds the last gradient" in line
     assert "generator" not in line, line                    # a list would not help this one
     assert line_of(out, "  passed  Linear:") and code == 1
+    planted(tmp_path, 10, "        object.__setattr__(self, name, value)  # not self.name",
+            "        self.__dict__[name] = value\n        setattr(self, name, value)  # not self.name")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "RecursionError" in line and "object.__setattr__(self, name, value)" in line, line
+    planted(tmp_path, 10, '        elif getattr(value, "requires_grad", False):',
+            "        elif not isinstance(value, Module):")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Sequential:")
+    assert "register parameters and modules only" in line, line
 
 
 def test_exercise_11_fit_that_does_not_reshuffle_each_epoch_is_named(capsys, tmp_path):

@@ -78,7 +78,7 @@ def test_the_route_says_how_long_it_is():
                     .split())
     numbers = [int(re.search(pattern, said).group(1).replace(",", "")) for pattern in
                (r"Some ([\d,]+) words", r"the ([\d,]+) lines of level 4",
-                r"about ([\d,]+) lines that change", r"about (\d+) minutes")]
+                r"about ([\d,]+) lines that `diff` marks", r"about (\d+) minutes")]
     minutes = round(words / 100 + (level4 + changed) / 10, -1)
     assert numbers == [round(words, -2), level4, round(changed, -1), minutes], (numbers, words,
                                                                                level4, changed)

@@ -99,6 +99,10 @@ def describe_error(info, path):
         return (f"`{inner}` not written yet" if inner == outer else
                 f"`{inner}` not written yet (`{outer}` calls it)")
     hint = next((words for text, words in HINTS.items() if text in str(info["message"])), "")
+    if "maximum recursion depth" in str(info["message"]) and any(f[2] == "__setattr__"
+                                                                 for f in mine):
+        hint = (": inside __setattr__, self.name = value calls __setattr__ again; set the "
+                "attribute with object.__setattr__(self, name, value)")
     if mine:
         return (f"`{mine[0][2]}` raised {what} ({os.path.basename(path)}, line "
                 f"{mine[-1][1]}, in {mine[-1][2]}){hint}")

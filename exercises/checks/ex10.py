@@ -15,7 +15,7 @@ from exercises.checks.exact import exact_step, small_data, start_params
 TITLE = "write level 2's abstractions"
 CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
 LOCK10 = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)      # last batch: 20 rows
-LINEAR = ["Module.parameters", "Linear.__init__", "Linear.forward"]
+LINEAR = ["Module.__setattr__", "Module.parameters", "Linear.__init__", "Linear.forward"]
 
 
 def run(ex):
@@ -30,7 +30,9 @@ def run(ex):
                 f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
                 + (": register the bias too" if found == ["weight"] else
                    ": register the weight too" if found == ["bias"] else
-                   ": register weight, then bias" if found == ["bias", "weight"] else ""))
+                   ": register weight, then bias" if found == ["bias", "weight"] else
+                   ": does Module.__setattr__ register a tensor whose requires_grad is set?"
+                   if not found else ""))
         require(all(out.get("requires_grad", [])), "a parameter does not require grad: make "
                                                    "them with parameter()")
         for dtype in ("float32", "float64"):
@@ -67,10 +69,12 @@ def run(ex):
                                  f"{', '.join(nested)}: a registered module's parameters are "
                                  f"all of its own parameters(), modules inside it included")
         found = out.get("mixed")
-        require(found == ["own", "weight", "bias"],
-                f"a Module holding a parameter of its own (own) and a Linear gives "
-                f"{described(found)}, not own, weight, bias: its own parameters first, then "
-                f"those of its modules")
+        require(found == ["again", "weight", "bias"],
+                f"a Module given m.own = a parameter, m.layer = a Linear, m.steps = 3, m.batch = "
+                f"a tensor without requires_grad, then m.own = another parameter, gives "
+                f"{described(found)}, not again, weight, bias: register parameters and modules "
+                f"only, a name assigned again replaces what it held, and its own parameters come "
+                f"first, then those of its modules")
         require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
         t = array(out.get("tanh"), "Tanh()(x)")
         require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")
@@ -78,9 +82,11 @@ def run(ex):
         z = array(out.get("out"), "the model's output")
         require(z.shape == (5, 3) and np.abs(z - (np.tanh(x @ w1 + b1) @ w2 + b2)).max() <= 1e-12,
                 "Sequential's forward is not the layers one after the other")
-        return ("parameters() in the layers' order, a Sequential inside one too; forward "
-                "through each layer")
-    ex.check("Sequential: the layers' parameters in order, nested too; forward; Tanh", sequential,
+        return ("parameters() in the layers' order, a Sequential inside one too; only parameters "
+                "and modules registered, a name assigned again replaced; forward through each "
+                "layer")
+    ex.check("Sequential: the layers' parameters in order, nested too; what a module registers; "
+             "forward; Tanh", sequential,
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward"])
 
     def sgd():

@@ -214,14 +214,19 @@ def exercise_10_sequential(module, x, seed):
 
 
 def mixed(module, layer):
-    """A Module with a parameter of its own and a module inside: what its parameters() gives,
+    """A Module given, by attribute, a parameter of its own, a module, a number, a tensor that
+    needs no gradient, and then its own parameter again, replaced: what its parameters() gives,
     by name."""
-    own = module.parameter(np.zeros(2))
+    import torch
+    own, again = module.parameter(np.zeros(2)), module.parameter(np.ones(2))
     holder = module.Module()
-    holder._parameters.append(own)             # the starter's lists, as Linear and Sequential
-    holder._modules.append(layer)              # register into them
-    return tagged(list(holder.parameters()), {"own": own, "weight": layer.weight,
-                                              "bias": layer.bias})
+    holder.own = own
+    holder.layer = layer
+    holder.steps = 3                           # neither a parameter nor a module
+    holder.batch = torch.zeros(2)              # a tensor that needs no gradient
+    holder.own = again                         # the same name again: replaced, in its place
+    return tagged(list(holder.parameters()), {"own": own, "again": again,
+                                              "weight": layer.weight, "bias": layer.bias})
 
 
 def exercise_10_sgd(module, start, x, y, lr):

@@ -1,8 +1,8 @@
 """Exercise 10, a solution - level 2's abstractions, rebuilt on level 3's tensors.
 
-    Module      keeps lists of its parameters and of the modules it holds: parameters() is its
-                own, then theirs, in order. (nn.Module fills them in __setattr__: assigning a
-                Parameter or a Module to an attribute registers it; here each is appended by hand.)
+    Module      __setattr__ registers a tensor that requires grad, or a Module, assigned to an
+                attribute, in a dict by name, as nn.Module does (it registers nn.Parameter
+                objects); parameters() is its own, then theirs, in order.
     Linear      weight = glorot_normal(in, out), bias = 0, both leaves; forward: x @ W + b
     Tanh        forward: tanh(x)
     Sequential  registers its layers; forward: one after the other
@@ -51,21 +51,29 @@ no_grad = torch.no_grad
 
 class Module:
     def __init__(self):
-        self._parameters, self._modules = [], []
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    def __setattr__(self, name, value):        # what nn.Module.__setattr__ does, in short
+        if isinstance(value, Module):
+            self._modules[name] = value
+        elif getattr(value, "requires_grad", False):
+            self._parameters[name] = value
+        object.__setattr__(self, name, value)  # not self.name = value: that would call this again
 
     def __call__(self, x):
         return self.forward(x)
 
     def parameters(self):
-        return self._parameters + [p for m in self._modules for p in m.parameters()]
+        return (list(self._parameters.values())
+                + [p for m in self._modules.values() for p in m.parameters()])
 
 
 class Linear(Module):
     def __init__(self, in_features, out_features, rng, dtype=np.float32):
         super().__init__()
         self.weight = parameter(level4_numpy.glorot_normal(in_features, out_features, rng, dtype))
-        self.bias = parameter(np.zeros(out_features, dtype=dtype))
-        self._parameters += [self.weight, self.bias]   # by hand: what nn.Module.__setattr__ does
+        self.bias = parameter(np.zeros(out_features, dtype=dtype))   # registered by __setattr__
 
     def forward(self, x):
         return x @ self.weight + self.bias     # z = x W + b
@@ -79,15 +87,16 @@ class Tanh(Module):
 class Sequential(Module):
     def __init__(self, *layers):
         super().__init__()
-        self._modules += layers
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)       # registered under "0", "1", ... as nn.Sequential
 
     def forward(self, x):
-        for layer in self._modules:
+        for layer in self._modules.values():
             x = layer(x)
         return x
 
     def __getitem__(self, i):
-        return self._modules[i]
+        return self._modules[str(i)]
 
 
 class SGD:

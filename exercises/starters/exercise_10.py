@@ -53,18 +53,30 @@ no_grad = torch.no_grad                        # `with no_grad():` records nothi
 
 
 class Module:
-    """What Linear, Tanh and Sequential share (given, but for parameters()): the lists in which
-    a module registers its parameters and the modules it holds, and calling it calls forward()."""
+    """What Linear, Tanh and Sequential share: the dicts in which a module registers, by name,
+    its parameters and the modules it holds (given), the registering (yours), and calling it
+    calls forward() (given)."""
 
     def __init__(self):
-        self._parameters, self._modules = [], []
+        # object.__setattr__ sets an attribute without calling the __setattr__ below.
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    def __setattr__(self, name, value):
+        """self.name = value calls this. Set the attribute, and register value under name, as
+        nn.Module does: in _parameters when it is a parameter - here, a tensor whose
+        requires_grad is set, as parameter() makes (nn.Module registers nn.Parameter objects) -
+        in _modules when it is a Module; anything else is only set. Assigning a name again
+        replaces what it held, in its place. Returns None."""
+        raise NotImplementedError
 
     def __call__(self, x):
         return self.forward(x)
 
     def parameters(self):
-        """Returns a list of the tensors to train: this module's own, in the order it registered
-        them, then those of the modules it registered, module by module, in their order."""
+        """Returns a list of the tensors to train: this module's own, in the order they were
+        first assigned, then those of each module it holds (all of that module's parameters()),
+        module by module, in their order."""
         raise NotImplementedError
 
 
@@ -73,10 +85,11 @@ class Linear(Module):
     transpose)."""
 
     def __init__(self, in_features, out_features, rng, dtype=np.float32):
-        """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. Make
-        `weight` (in_features x out_features), drawn from rng as level 4 draws its weights, and
-        `bias`, zeros of out_features, both with parameter(), and register them, weight first:
-        then Linear(784, H, rng), Linear(H, 10, rng) start where level 4 does. Returns None."""
+        """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. Call
+        Module's __init__ first; then assign self.weight (in_features x out_features), drawn from
+        rng as level 4 draws its weights, and self.bias, zeros of out_features, both made with
+        parameter(), weight first: then Linear(784, H, rng), Linear(H, 10, rng) start where level
+        4 does. Returns None."""
         raise NotImplementedError
 
     def forward(self, x):
@@ -94,7 +107,9 @@ class Sequential(Module):
     """Modules applied one after the other."""
 
     def __init__(self, *layers):
-        """Keep the layers and register them, in order. Returns None."""
+        """Register the layers, in order, each under its index as a name ("0", "1", ...), as
+        nn.Sequential does: setattr(self, name, layer) assigns an attribute by name. Returns
+        None."""
         raise NotImplementedError
 
     def forward(self, x):
@@ -103,7 +118,7 @@ class Sequential(Module):
 
     def __getitem__(self, i):
         """Returns layer i (given): model[0] is the first Linear."""
-        return self._modules[i]
+        return self._modules[str(i)]
 
 
 class SGD:
