@@ -437,7 +437,7 @@ def test_exercise_11_fit_that_reaches_for_torch_fails_on_the_engine(capsys, tmp_
     code, out = checked(capsys, 11, tmp_path)
     line = line_of(out, "  FAILED  fit() on another tensor library")
     assert "on level 3½'s engine, fit() raised" in line and "only through those two" in line, line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 3 and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out
 
 
 
@@ -449,3 +449,14 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
     line = line_of(out, "  FAILED  fit() in dataset order")
     assert "yours is every batch weighted as a full one of 50 rows" in line, line
     assert code == 1
+
+
+def test_exercise_11_fit_that_ignores_stop_training_is_named(capsys, tmp_path):
+    """A fit() that calls the callbacks but never stops: the callbacks check says so, alone."""
+    planted(tmp_path, 11, "            if self.stop_training:                           # set by",
+            "            if False:                           # set by")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  callbacks:")
+    assert re.search(r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went on to "
+                     r"epoch 3: after the callbacks of an epoch, stop", line), line
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out

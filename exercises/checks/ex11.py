@@ -1,6 +1,7 @@
 """Exercise 11's checks: the student's fit() over level 2's own model, loss and torch.optim.SGD,
 against Keras's fit() (level 1) and level 4 in dataset order, and against level 4 shuffled by
-the same generator, epoch by epoch.
+the same generator, epoch by epoch; with another loss and optimizer; over level 3½'s engine; and
+its callbacks, one of which stops it.
 """
 
 import numpy as np
@@ -202,6 +203,59 @@ def run(ex):
         return f"largest |dW| from level 4 {diff:.1e}, the history as level 4's"
     ex.check("fit() on another tensor library: level 3½'s engine behind as_tensor and as_array "
              "(float64, dataset order)", engine, needs=FUNCTIONS)
+
+    def callbacks():
+        stop = config["epochs"] - 1            # the epoch (from 0) after which the callback stops
+        out = ex.task("exercise_11_callbacks", start, data, config, stop)
+        require(isinstance(out, dict) and isinstance(out.get("seen"), dict),
+                "fit() gave nothing back")
+        params, expected = {k: v.copy() for k, v in start.items()}, []
+        for epoch in range(config["epochs"]):
+            loss, acc = level4_numpy.train_epoch(params, x_train, y_train, config["batch_size"],
+                                                 config["lr"], None, False)
+            val_loss, val_acc = level4_numpy.evaluate(params, x_test, y_test)
+            expected.append({"loss": loss, "acc": acc, "val_loss": val_loss, "val_acc": val_acc})
+        first, second = out["seen"].get("first", []), out["seen"].get("second", [])
+        epochs = [e for e, logs in first]
+        require(first, "fit() ran no epoch, or called no callback's on_epoch_end: fit() sets "
+                       "stop_training to False when it starts (it was left set here), and after "
+                       "each epoch calls on_epoch_end(epoch, logs) of every callback in "
+                       "callbacks")
+        require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: count "
+                                   f"them from 0, as Keras's fit() does")
+        require(len(first) <= config["epochs"],
+                f"a callback set model.stop_training after epoch {stop} (of "
+                f"{2 * config['epochs']}), and fit() went on to epoch {epochs[-1]}: after the "
+                f"callbacks of an epoch, stop once self.stop_training is set")
+        require(epochs == list(range(config["epochs"])),
+                f"on_epoch_end was called with the epochs {epochs}, not "
+                f"{list(range(config['epochs']))}")
+        require([e for e, logs in second] == epochs,
+                f"the second callback saw the epochs {[e for e, logs in second]}, the first "
+                f"{epochs}: every callback's on_epoch_end runs after each epoch, then fit() "
+                f"stops")
+        for (epoch, logs), want in zip(first, expected):
+            keys = sorted(logs)
+            require(keys == sorted(want), f"the logs of epoch {epoch} hold {keys}, not "
+                                          f"{sorted(want)}: the epoch's numbers under the "
+                                          f"history's keys")
+            gap = max(abs(logs[k] - want[k]) for k in want)
+            require(gap <= HISTORY, f"the logs of epoch {epoch} are {shown(list(logs.values()))}"
+                                    f", the epoch's numbers {shown(list(want.values()))} (largest "
+                                    f"difference {gap:.1e}): logs are the numbers just put in "
+                                    f"the history")
+        lengths = {k: len(v) for k, v in out.get("history", {}).items()}
+        require(set(lengths.values()) == {config["epochs"]},
+                f"the history holds {lengths} numbers, not {config['epochs']} each: only the "
+                f"epochs that ran")
+        diff = helpers.max_abs_difference(weights(out.get("weights"), "the weights"), params)
+        require(diff <= EXACT, f"after the {config['epochs']} epochs that ran, largest |dW| from "
+                               f"level 4 {diff:.2e}; the lockstep wants <= {EXACT:g}")
+        return (f"on_epoch_end(epoch, logs) of both callbacks after epochs 0 to {stop}, the logs "
+                f"as the history's; stopped there, {config['epochs']} of "
+                f"{2 * config['epochs']} epochs, weights {diff:.1e} from level 4")
+    ex.check("callbacks: on_epoch_end(epoch, logs) after each epoch; a callback that sets "
+             "stop_training ends fit()", callbacks, needs=FUNCTIONS)
 
 
 def plain_means(start, data, config, reported):

@@ -345,6 +345,42 @@ def exercise_11_fit(module, start, data, config, rng):
             "weights": params_files.from_torch_model(model)}
 
 
+def exercise_11_callbacks(module, start, data, config, stop_after):
+    """The student's Model over level 2's own model, loss and torch.optim.SGD, from `start`, in
+    dataset order with validation_data, for 2 * config["epochs"] epochs, with stop_training left
+    set beforehand and two callbacks: the first notes each on_epoch_end(epoch, logs) and sets
+    stop_training at epoch `stop_after`; the second notes them only. The notes, the history and
+    the weights."""
+    import torch
+    import level2_pytorch
+    from machinery import params_files
+    model = level2_pytorch.build_model(start["W1"].shape[1], torch.float64)
+    params_files.into_torch_model(model, start)
+    trainer = module.Model(model)
+    trainer.compile(loss=level2_pytorch.loss_fn,
+                    optimizer=torch.optim.SGD(model.parameters(), lr=config["lr"]))
+    trainer.stop_training = True               # left over from an earlier fit()
+    seen = {"first": [], "second": []}
+
+    class Noting:
+        def __init__(self, name, stop):
+            self.name, self.stop = name, stop
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen[self.name].append([int(epoch), {str(k): float(v)
+                                                 for k, v in dict(logs or {}).items()}])
+            if self.stop is not None and epoch >= self.stop:
+                trainer.stop_training = True
+
+    history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                          epochs=2 * config["epochs"], shuffle=False,
+                          validation_data=(data["x_test"], data["y_test"]),
+                          callbacks=[Noting("first", stop_after), Noting("second", None)])
+    return {"seen": seen,
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "weights": params_files.from_torch_model(model)}
+
+
 def exercise_11_engine(module, start, data, config):
     """The student's Model over level 3½'s forward(), loss_fn and a plain SGD on its engine, with
     level 3½'s Tensor put behind as_tensor and as_array for this run: a fit() that reaches for

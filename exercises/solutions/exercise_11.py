@@ -55,13 +55,16 @@ class History:
 class Model:
     def __init__(self, network):
         self.network = network
+        self.stop_training = False
 
     def compile(self, optimizer, loss):
         self.optimizer, self.loss = optimizer, loss
 
-    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None):
+    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None,
+            callbacks=()):
         rng = np.random.default_rng() if rng is None else rng
         history, n = History(), len(x)
+        self.stop_training = False
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch
             total_loss = correct = 0.0
@@ -84,6 +87,11 @@ class Model:
                     float(as_array(self.loss(z2, as_tensor(yv)))))
                 history.history.setdefault("val_acc", []).append(
                     float(np.mean(as_array(z2).argmax(axis=1) == yv.argmax(axis=1))))
+            logs = {key: values[-1] for key, values in history.history.items()}
+            for callback in callbacks:                       # Keras's hooks: the caller's code
+                callback.on_epoch_end(epoch, logs)           # runs inside the loop
+            if self.stop_training:                           # set by a callback: stop here
+                break
         return history
 
 

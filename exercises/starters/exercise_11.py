@@ -67,13 +67,15 @@ class Model:
     def __init__(self, network):
         """network(x) is z2 for a batch x (given). Returns None."""
         self.network = network
+        self.stop_training = False             # a callback sets it to end fit() early
 
     def compile(self, optimizer, loss):
         """Keep the optimizer, with step() and zero_grad(), and the loss, loss(z2, y), for fit(),
         in the order of Keras's compile(). Returns None."""
         raise NotImplementedError
 
-    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None):
+    def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None,
+            callbacks=()):
         """Train the compiled network on x (N x 784) and y (N x 10, one-hot), NumPy arrays:
           * `epochs` epochs, each in batches of batch_size rows (the last one shorter when N is
             not a multiple), one training step per batch;
@@ -83,7 +85,11 @@ class Model:
             fit() reports them (accuracy: the fraction of rows whose largest output is the
             labelled digit), under "loss" and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
-            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does.
+            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
+          * then, as Keras's fit() does, each callback's on_epoch_end(epoch, logs), with the
+            epoch counted from 0 and logs a dict of that epoch's numbers under the history's
+            keys; and no more epochs once self.stop_training is set (a callback may set it, as
+            Keras's EarlyStopping does; fit() sets it to False when it starts).
         Returns the History."""
         raise NotImplementedError
 
