@@ -253,6 +253,9 @@ def write_answers(path, students, numbers):
 def main(argv=None):
     p = make_parser()
     args = p.parse_args(argv)
+    # The references are computed afresh for a grade: none is read from a folder that student
+    # code, run without the sandbox, could have written to.
+    os.environ.pop("LEVELS_CHECK_CACHE", None)
     if not os.path.isdir(args.submissions):
         p.error(f"{args.submissions}: no such folder")
     if args.jobs < 1:

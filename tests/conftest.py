@@ -3,8 +3,10 @@
 import gzip
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -89,12 +91,27 @@ def run_script(script, *args, home, timeout=600, env=None):
 
 # The slowest tests first, so that the workers (pytest-xdist) finish together rather than one
 # waiting on a long test picked up last.
-SLOW_FIRST = ["test_lockstep_on_real_mnist", "test_bench", "test_real_mnist", "test_lockstep",
+SLOW_FIRST = ["test_lockstep_on_real_mnist", "test_a_hostile_class", "test_bench", "test_exercise_whole_stack", "test_real_mnist", "test_lockstep",
               "test_saturated", "test_compare_", "test_level_trains", "test_loaders",
               "test_one_step.py", "test_xla_gives", "test_compiled_forward",
               "test_notebook_runs", "test_another_activation", "test_ctrl_c", "test_exercise_solution_passes_its_check[5]",
               "test_exercise_solution_passes_its_check[8]",
               "test_exercise_solution_passes_its_check[3]", "test_out_of_memory"]
+
+
+def pytest_configure(config):
+    """One folder for the whole run (its workers inherit it) in which the exercise checker keeps
+    the Keras references it computed (exercises/checks/core.py): tests that check the same inputs
+    start TensorFlow once between them. Removed at the end."""
+    if "LEVELS_CHECK_CACHE" not in os.environ:
+        os.environ["LEVELS_CHECK_CACHE"] = config._levels_cache = tempfile.mkdtemp(
+            prefix="levels-check-cache-")
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_levels_cache", None):
+        shutil.rmtree(config._levels_cache, ignore_errors=True)
+        os.environ.pop("LEVELS_CHECK_CACHE", None)
 
 
 def pytest_collection_modifyitems(items):
