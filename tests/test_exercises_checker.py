@@ -460,3 +460,13 @@ def test_exercise_11_fit_that_ignores_stop_training_is_named(capsys, tmp_path):
     assert re.search(r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went on to "
                      r"epoch 3: after the callbacks of an epoch, stop", line), line
     assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out
+
+
+def test_exercise_11_fit_that_does_not_reset_stop_training_is_named(capsys, tmp_path):
+    """stop_training left set by an earlier fit(): the message names the cause."""
+    planted(tmp_path, 11, "        history, n = History(), len(x)\n        self.stop_training = False",
+            "        history, n = History(), len(x)")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  callbacks:")
+    assert "stop_training was left set by an earlier fit()" in line, line
+    assert code == 1

@@ -69,12 +69,13 @@ def run(ex):
                                  f"{', '.join(nested)}: a registered module's parameters are "
                                  f"all of its own parameters(), modules inside it included")
         found = out.get("mixed")
-        require(found == ["again", "weight", "bias"],
-                f"a Module given m.own = a parameter, m.layer = a Linear, m.steps = 3, m.batch = "
-                f"a tensor without requires_grad, then m.own = another parameter, gives "
-                f"{described(found)}, not again, weight, bias: register parameters and modules "
-                f"only, a name assigned again replaces what it held, and its own parameters come "
-                f"first, then those of its modules")
+        want = ["again", "other", "weight", "bias"]
+        require(found == want,
+                f"a Module m given m.own = a parameter, m.other = a parameter, m.layer = a Linear, "
+                f"m.steps = 3, m.batch = a tensor without requires_grad, then m.own = another "
+                f"parameter (again), gives {described(found)}, not {described(want)}: register "
+                f"parameters and modules only, a name assigned again replaces what it held in "
+                f"its place, and its own parameters come first, then those of its modules")
         require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
         t = array(out.get("tanh"), "Tanh()(x)")
         require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")

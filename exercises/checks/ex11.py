@@ -44,7 +44,7 @@ def run(ex):
         for key in ("loss", "acc"):
             found = history.get(key)
             require(isinstance(found, list) and len(found) == config["epochs"],
-                    f"fit()'s history[{key!r}] is {found!r}: one number per epoch, "
+                    f"fit()'s history[{key!r}] is {shown_key(found)}: one number per epoch, "
                     f"{config['epochs']} epochs")
         return weights(out.get("weights"), "the model's weights after fit()"), history
 
@@ -79,7 +79,7 @@ def run(ex):
         for key in ("val_loss", "val_acc"):
             found = history.get(key)
             require(isinstance(found, list) and len(found) == config["epochs"],
-                    f"with validation_data, fit()'s history[{key!r}] is {found!r}: one number "
+                    f"with validation_data, fit()'s history[{key!r}] is {shown_key(found)}: one number "
                     f"per epoch, {config['epochs']} epochs, as Keras's")
             theirs = keras["history"][key]
             gap = float(np.abs(np.subtract(found, theirs)).max())
@@ -193,7 +193,7 @@ def run(ex):
         for key in ("loss", "acc"):
             found = history.get(key) if isinstance(history, dict) else None
             require(isinstance(found, list) and len(found) == config["epochs"],
-                    f"on level 3½'s engine, fit()'s history[{key!r}] is {found!r}: one number "
+                    f"on level 3½'s engine, fit()'s history[{key!r}] is {shown_key(found)}: one number "
                     f"per epoch, {config['epochs']} epochs")
             gap = float(np.abs(np.subtract(core.array(found, f"history[{key!r}]"),
                                            reference[key])).max())
@@ -223,6 +223,9 @@ def run(ex):
                        "callbacks")
         require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: count "
                                    f"them from 0, as Keras's fit() does")
+        require(epochs != [0], "fit() stopped after epoch 0, before any callback asked it to: "
+                               "stop_training was left set by an earlier fit(), and Keras's fit() "
+                               "sets it to False when it starts")
         require(len(first) <= config["epochs"],
                 f"a callback set model.stop_training after epoch {stop} (of "
                 f"{2 * config['epochs']}), and fit() went on to epoch {epochs[-1]}: after the "
@@ -234,20 +237,31 @@ def run(ex):
                 f"the second callback saw the epochs {[e for e, logs in second]}, the first "
                 f"{epochs}: every callback's on_epoch_end runs after each epoch, then fit() "
                 f"stops")
-        for (epoch, logs), want in zip(first, expected):
-            keys = sorted(logs)
-            require(keys == sorted(want), f"the logs of epoch {epoch} hold {keys}, not "
-                                          f"{sorted(want)}: the epoch's numbers under the "
-                                          f"history's keys")
-            gap = max(abs(logs[k] - want[k]) for k in want)
-            require(gap <= HISTORY, f"the logs of epoch {epoch} are {shown(list(logs.values()))}"
-                                    f", the epoch's numbers {shown(list(want.values()))} (largest "
-                                    f"difference {gap:.1e}): logs are the numbers just put in "
-                                    f"the history")
-        lengths = {k: len(v) for k, v in out.get("history", {}).items()}
+        history = out.get("history", {})
+        lengths = {k: len(v) for k, v in history.items()}
+        require(set(lengths.values()) != {config["epochs"] + 1},
+                f"the history holds {config['epochs'] + 1} epochs: fit() trained one more after "
+                f"a callback set stop_training - look at it right after the callbacks, before "
+                f"the next epoch")
         require(set(lengths.values()) == {config["epochs"]},
-                f"the history holds {lengths} numbers, not {config['epochs']} each: only the "
-                f"epochs that ran")
+                f"the history holds {lengths} numbers, not {config['epochs']} each")
+        for epoch, logs in first:
+            keys = sorted(logs)
+            require(keys == sorted(expected[0]), f"the logs of epoch {epoch} hold {keys}, not "
+                                                 f"{sorted(expected[0])}: the epoch's numbers "
+                                                 f"under the history's keys")
+            own = {k: history[k][epoch] for k in keys}
+            gap = max(abs(logs[k] - own[k]) for k in keys)
+            require(gap <= HISTORY, f"the logs of epoch {epoch} are {shown(list(logs.values()))}"
+                                    f", your history's numbers of that epoch "
+                                    f"{shown(list(own.values()))}: logs are the numbers just put "
+                                    f"in the history")
+        for epoch, want in enumerate(expected):
+            gap = max(abs(history[k][epoch] - want[k]) for k in want)
+            require(gap <= HISTORY, f"the history of epoch {epoch} is "
+                                    f"{shown([history[k][epoch] for k in want])}, level 4's "
+                                    f"{shown(list(want.values()))} (largest difference "
+                                    f"{gap:.1e})")
         diff = helpers.max_abs_difference(weights(out.get("weights"), "the weights"), params)
         require(diff <= EXACT, f"after the {config['epochs']} epochs that ran, largest |dW| from "
                                f"level 4 {diff:.2e}; the lockstep wants <= {EXACT:g}")
@@ -256,6 +270,11 @@ def run(ex):
                 f"{2 * config['epochs']} epochs, weights {diff:.1e} from level 4")
     ex.check("callbacks: on_epoch_end(epoch, logs) after each epoch; a callback that sets "
              "stop_training ends fit()", callbacks, needs=FUNCTIONS)
+
+
+def shown_key(found):
+    """A history's entry in words: missing, or what it holds."""
+    return "missing" if found is None else repr(found)
 
 
 def plain_means(start, data, config, reported):

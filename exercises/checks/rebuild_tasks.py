@@ -218,15 +218,17 @@ def mixed(module, layer):
     needs no gradient, and then its own parameter again, replaced: what its parameters() gives,
     by name."""
     import torch
-    own, again = module.parameter(np.zeros(2)), module.parameter(np.ones(2))
+    own, other, again = (module.parameter(np.full(2, v)) for v in (0.0, 1.0, 2.0))
     holder = module.Module()
     holder.own = own
+    holder.other = other
     holder.layer = layer
     holder.steps = 3                           # neither a parameter nor a module
     holder.batch = torch.zeros(2)              # a tensor that needs no gradient
     holder.own = again                         # the same name again: replaced, in its place
-    return tagged(list(holder.parameters()), {"own": own, "again": again,
-                                              "weight": layer.weight, "bias": layer.bias})
+    return tagged(list(holder.parameters()), {"own": own, "other": other, "again": again,
+                                              "batch": holder.batch, "weight": layer.weight,
+                                              "bias": layer.bias})
 
 
 def exercise_10_sgd(module, start, x, y, lr):

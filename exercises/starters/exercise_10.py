@@ -13,8 +13,8 @@ train_step, unchanged, on your pieces: in float64, from level 4's start, in data
 weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTorch's
 DataLoader).
 
-In Module, Linear, Tanh, Sequential and SGD, compute only with the three names below
-(`parameter`, `tanh`, `no_grad`), @, +, -=, a number times a gradient and `.grad = None`: then
+In Module, Linear, Tanh, Sequential and SGD, compute only with: the three names below
+(`parameter`, `tanh`, `no_grad`); @ and +; -= of a number times a gradient; `.grad = None`. Then
 those pieces run
 on any engine put behind the three names - the checker puts level 3½'s there, and
 `python -m exercises.check stack` the engine of Exercise 9. The DataLoader is PyTorch's side
@@ -64,10 +64,12 @@ class Module:
 
     def __setattr__(self, name, value):
         """self.name = value calls this. Set the attribute, and register value under name, as
-        nn.Module does: in _parameters when it is a parameter - here, a tensor whose
-        requires_grad is set, as parameter() makes (nn.Module registers nn.Parameter objects) -
-        in _modules when it is a Module; anything else is only set. Assigning a name again
-        replaces what it held, in its place. Returns None."""
+        nn.Module does:
+          * a parameter (here, a tensor whose requires_grad is set, as parameter() makes; nn.Module
+            registers nn.Parameter objects) in _parameters;
+          * a Module in _modules;
+          * anything else is only set.
+        A name assigned again replaces what it held, in its place. Returns None."""
         raise NotImplementedError
 
     def __call__(self, x):

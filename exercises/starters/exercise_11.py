@@ -85,7 +85,8 @@ class Model:
             fit() reports them (accuracy: the fraction of rows whose largest output is the
             labelled digit), under "loss" and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
-            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
+            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does (with
+            only as_tensor and as_array, that pass may record a graph nothing uses: no matter);
           * then, as Keras's fit() does, each callback's on_epoch_end(epoch, logs), with the
             epoch counted from 0 and logs a dict of that epoch's numbers under the history's
             keys; and no more epochs once self.stop_training is set (a callback may set it, as
