@@ -10,8 +10,6 @@ import pytest
 from machinery import flags, levels, mnist_files
 from conftest import ROOT, offline_env, write_idx
 
-# one worker runs this file: its module fixture then runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("data")
 
 
 

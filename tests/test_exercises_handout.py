@@ -10,8 +10,6 @@ import pytest
 
 from conftest import ROOT
 
-# one worker runs this file: its module fixture then runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("exercises_handout")
 
 
 SOLUTIONS = os.path.join(ROOT, "exercises", "solutions")

@@ -1,9 +1,9 @@
 """More inputs a user can give, each answered in one line: parameter files that hold no real
-finite numbers, numeric flags beyond what a dtype or a framework can hold, running out of memory,
-a loss that stops being finite, a --data-dir that is a file. And outputs that are never left
-half-written. Every case at every level (and in compare.py where it applies)."""
+finite numbers, numeric flags beyond what a dtype or a framework can hold, a loss that stops
+being finite, a --data-dir that is a file. And outputs that are never left
+half-written. Every case at every level (and in compare.py where it applies). Running out of
+memory is in tests/ci/test_out_of_memory.py."""
 
-import json
 import os
 import resource
 import signal
@@ -13,8 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import LEVELS, ROOT, SCRIPTS, offline_env, run_script
-from machinery import flags
+from conftest import LEVELS, ROOT, SCRIPTS, offline_env
 from test_errors import check_failure, data, run_failing, write_init  # noqa: F401
 
 
@@ -64,27 +63,6 @@ EXTREMES = {
 def test_numeric_flags_at_extremes(script, case, data, tmp_path):
     args, words = EXTREMES[case]
     run_failing(script, data, tmp_path, "--data-dir", data, *args, code=2, words=words)
-
-
-# --- running out of memory while running -------------------------------------------------------
-def limited_memory():
-    """A process that may use 6 GiB of address space: far less than --hidden 600000 needs."""
-    resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))
-
-
-# W1 alone (784 x H floats) is larger than those 6 GiB at H = 2,000,000, so its allocation fails at
-# once; the run's estimate (13.3 GiB) must still fit the machine, or the flags would be refused.
-# On a machine with less memory, H = 600,000 runs out later, after a few slow seconds of work.
-OOM_HIDDEN = 2_000_000 if (flags.memory_total() or 0) > 14 * 2**30 else 600_000
-
-
-@pytest.mark.parametrize("script", LEVELS)
-def test_out_of_memory_is_one_line(script, data, tmp_path):
-    done = subprocess.run(
-        [sys.executable, os.path.join(ROOT, script), "--data-dir", str(data), "--limit", "100",
-         "--epochs", "1", "--hidden", str(OOM_HIDDEN)], cwd=ROOT, env=offline_env(tmp_path),
-        capture_output=True, text=True, timeout=300, preexec_fn=limited_memory)
-    check_failure(done, 1, "out of memory", f"--hidden {OOM_HIDDEN}", "GiB", "ulimit")
 
 
 # --- a loss that stops being finite ------------------------------------------------------------

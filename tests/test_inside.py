@@ -15,8 +15,6 @@ import pytest
 from instruments import graphs
 from conftest import ROOT, offline_env, run_script
 
-# one worker runs this file: its module fixture then runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("inside")
 
 PAGE = os.path.join(ROOT, "docs", "inside.md")
 

@@ -13,8 +13,6 @@ from instruments import one_step
 from conftest import run_script
 from machinery import mnist_files
 
-# one worker runs this file: its module fixture then runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("one_step")
 
 
 KEYS = ["z1", "h", "z2", "a", "loss", "dz2", "dW2", "db2", "dh", "dz1", "dW1", "db1",

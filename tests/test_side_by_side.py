@@ -19,8 +19,6 @@ from conftest import LEVELS, ROOT
 sys.path.insert(0, os.path.join(ROOT, "docs"))
 import make_side_by_side as sbs  # noqa: E402
 
-# one worker runs this file: its module fixture then runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("side_by_side")
 
 
 PAGE = os.path.join(ROOT, "docs", "side_by_side.html")
