@@ -6,6 +6,7 @@ import os
 import re
 
 import numpy as np
+import pytest
 
 import level4_numpy
 from conftest import ROOT
@@ -430,17 +431,6 @@ def test_exercise_11_accuracy_after_the_update_is_named(capsys, tmp_path):
     assert code == 1
 
 
-def test_exercise_11_fit_that_reaches_for_torch_fails_on_the_engine(capsys, tmp_path):
-    """as_tensor and as_array bypassed: right over level 2's model, wrong on any other library."""
-    planted(tmp_path, 11, "z2 = self.network(as_tensor(xb))",
-            "z2 = self.network(torch.from_numpy(xb))")
-    code, out = checked(capsys, 11, tmp_path)
-    line = line_of(out, "  FAILED  fit() on another tensor library")
-    assert "on level 3½'s engine, fit() raised" in line and "only through those two" in line, line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out
-
-
-
 def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
     """The last, shorter batch's loss weighted by batch_size rather than by its own rows."""
     planted(tmp_path, 11, "total_loss += float(as_array(loss)) * len(batch)",
@@ -451,14 +441,31 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
     assert code == 1
 
 
-def test_exercise_11_fit_that_ignores_stop_training_is_named(capsys, tmp_path):
-    """A fit() that calls the callbacks but never stops: the callbacks check says so, alone."""
-    planted(tmp_path, 11, "            if self.stop_training:                           # set by",
-            "            if False:                           # set by")
+# One mistake each, caught by one check alone: (the line planted, its replacement, the check that
+# fails, what its line must say). The other four checks pass.
+ONE_CHECK = {
+    "reaches for torch": ("z2 = self.network(as_tensor(xb))",
+                          "z2 = self.network(torch.from_numpy(xb))",
+                          "fit() on another tensor library",
+                          [r"on level 3½'s engine, fit\(\) raised", r"only through those two"]),
+    "ignores stop_training": ("            if self.stop_training:                           # set by",
+                              "            if False:                           # set by",
+                              "callbacks:",
+                              [r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went "
+                               r"on to epoch 3: after the callbacks of an epoch, stop"]),
+}
+
+
+@pytest.mark.parametrize("mistake", ONE_CHECK)
+def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_path):
+    """as_tensor and as_array bypassed: right over level 2's model, wrong on any other library;
+    a fit() that calls the callbacks but never stops: each named by its check, alone."""
+    old, new, check, said = ONE_CHECK[mistake]
+    planted(tmp_path, 11, old, new)
     code, out = checked(capsys, 11, tmp_path)
-    line = line_of(out, "  FAILED  callbacks:")
-    assert re.search(r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went on to "
-                     r"epoch 3: after the callbacks of an epoch, stop", line), line
+    line = line_of(out, f"  FAILED  {check}")
+    for pattern in said:
+        assert re.search(pattern, line), line
     assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out
 
 

@@ -78,21 +78,20 @@ def exercise_9_order(module):
             calls.append([name, i])
             return g * factor
         return vjp
-    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
-    a = node("a", [x], [2.0])
-    b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
-    d = node("d", [b, c], [1.0, 1.0])
-    e = node("e", [d, a], [7.0, 1.0])
+    def graph(swapped):
+        """x and e, e's parents (d, a) or, swapped, (a, d)."""
+        x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+        a = node("a", [x], [2.0])
+        b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
+        d = node("d", [b, c], [1.0, 1.0])
+        return x, (node("e", [a, d], [1.0, 7.0]) if swapped else node("e", [d, a], [7.0, 1.0]))
+    x, e = graph(False)
     e.backward()
     first, first_calls = np.array(x.grad, copy=True), list(calls)
     e.backward()
     twice = np.array(x.grad, copy=True)
     del calls[:]
-    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
-    a = node("a", [x], [2.0])
-    b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
-    d = node("d", [b, c], [1.0, 1.0])
-    node("e", [a, d], [1.0, 7.0]).backward()
+    graph(True)[1].backward()
     return {"calls": first_calls, "grad": first, "grad_twice": twice, "swapped": list(calls)}
 
 
@@ -326,9 +325,10 @@ def weights_of(model):
 
 
 # Exercise 11: fit() ----------------------------------------------------------------------------
-def exercise_11_fit(module, start, data, config, rng):
-    """The student's Model over level 2's own model, loss and torch.optim.SGD (so that only fit()
-    is the student's), from `start`: compile(), then fit(). The history and the weights."""
+def over_level2(module, start, config):
+    """Level 2's own model from `start`, float64, and the student's Model over it, compiled with
+    level 2's loss (or Exercise 4's sum) and torch.optim.SGD (with config's momentum, if any):
+    (the model, the Model)."""
     import torch
     import level2_pytorch
     from machinery import params_files
@@ -338,6 +338,14 @@ def exercise_11_fit(module, start, data, config, rng):
     loss = level2_pytorch.loss_fn if config.get("loss") != "sum" else summed_loss
     trainer.compile(loss=loss, optimizer=torch.optim.SGD(
         model.parameters(), lr=config["lr"], momentum=config.get("momentum", 0.0)))
+    return model, trainer
+
+
+def exercise_11_fit(module, start, data, config, rng):
+    """The student's Model over level 2's own model, loss and torch.optim.SGD (so that only fit()
+    is the student's), from `start`: compile(), then fit(). The history and the weights."""
+    from machinery import params_files
+    model, trainer = over_level2(module, start, config)
     validation = (data["x_test"], data["y_test"]) if config.get("validation") else None
     history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                           epochs=config["epochs"], shuffle=config["shuffle"],
@@ -353,14 +361,8 @@ def exercise_11_callbacks(module, start, data, config, stop_after):
     set beforehand and two callbacks: the first notes each on_epoch_end(epoch, logs) and sets
     stop_training at epoch `stop_after`; the second notes them only. The notes, the history and
     the weights."""
-    import torch
-    import level2_pytorch
     from machinery import params_files
-    model = level2_pytorch.build_model(start["W1"].shape[1], torch.float64)
-    params_files.into_torch_model(model, start)
-    trainer = module.Model(model)
-    trainer.compile(loss=level2_pytorch.loss_fn,
-                    optimizer=torch.optim.SGD(model.parameters(), lr=config["lr"]))
+    model, trainer = over_level2(module, start, config)
     trainer.stop_training = True               # left over from an earlier fit()
     seen = {"first": [], "second": []}
 
