@@ -54,7 +54,7 @@ EXERCISES = {
            (5, "momentum, by hand and by the optimizers")],
     "torch": [(4, "sum over the outputs instead of the mean"), (5, "momentum"),
               (10, "write level 2's abstractions on these tensors")],
-    "engine": [(9, "write the engine yourself, relu() included, and train this level on it"),
+    "engine": [(9, "write the engine yourself, with more than this one has (sum, exp, log, relu, a softmax loss), and train this level on it"),
                (7, "break it on purpose")],
     "numpy": [(1, "mean squared error instead of cross-entropy"), (2, "a ReLU hidden layer"),
               (6, "a second hidden layer"), (7, "break it on purpose")],

@@ -25,9 +25,10 @@ and 8) runs in a process of its own, because TensorFlow and PyTorch do not share
 
 Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the command line.
 
-When Exercises 9, 10 and 11 are checked together (`stack` or `all`) and all three pass, the
-last line trains the whole stack - your fit() on your Linear, Tanh, Sequential and SGD on your
-engine - and says how far its weights end from Keras's fit(), level 2's and level 4's.
+When Exercises 9, 10 and 11 are checked together (`stack` or `all`) and 10 and 11 pass, the
+last line trains the whole stack - your fit() on your Linear, Tanh, Sequential and SGD, on your
+engine if Exercise 9 passes too, else on level 3½'s - and says how far its weights end from
+Keras's fit(), level 2's and level 4's.
 
 After each exercise's checks a note says which questions of its answers_N.md (the written
 answers, beside exercise_N.py) are still empty; the checker does not grade them.
@@ -85,8 +86,8 @@ def main(argv=None):
             done = {n: run_exercise(n, student, args.seed) for n in numbers}
             done = {n: (ex.passed, ex.failed) for n, ex in done.items()}
             finale = None
-            if all(n in done and not done[n][1] for n in stack.NUMBERS):
-                finale = stack.run(student, args.seed)
+            if all(n in done and not done[n][1] for n in stack.PIECES):
+                finale = stack.run(student, args.seed, own_engine=9 in done and not done[9][1])
     finally:
         student.close()
     if len(numbers) > 1:
@@ -97,7 +98,8 @@ def main(argv=None):
     if finale:
         print(f"\n{finale}")
     elif args.exercise == "stack":
-        print("The whole stack trains once Exercises 9, 10 and 11 all pass.")
+        print("The whole stack trains once Exercises 10 and 11 pass: on level 3½'s engine, "
+              "or on yours once Exercise 9 passes too.")
     return 0 if all(not failed for passed, failed in done.values()) else 1
 
 

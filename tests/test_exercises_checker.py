@@ -338,7 +338,7 @@ def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
     assert "RecursionError" in line and "a list of your own (a stack)" in line, line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 10 and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 14 and code == 1, out
     (tmp_path / "exercise_9.py").write_text((tmp_path / "exercise_9.py").read_text().replace(
         "        order, seen = [], set()\n", "        order, seen = [], set()\n"
         "        sys.setrecursionlimit(100000)\n"))              # the limit raised: still caught
@@ -444,29 +444,67 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
 # One mistake each, caught by one check alone: (the line planted, its replacement, the check that
 # fails, what its line must say). The other four checks pass.
 ONE_CHECK = {
-    "reaches for torch": ("z2 = self.network(as_tensor(xb))",
-                          "z2 = self.network(torch.from_numpy(xb))",
+    "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
+                          "z2 = self.network(torch.from_numpy(xb))             # forward",
                           "fit() on another tensor library",
-                          [r"on level 3½'s engine, fit\(\) raised", r"only through those two"]),
+                          [r"on level 3½'s engine, fit\(\) raised", r"only through those names"]),
     "ignores stop_training": ("            if self.stop_training:                           # set by",
                               "            if False:                           # set by",
                               "callbacks:",
                               [r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went "
                                r"on to epoch 3: after the callbacks of an epoch, stop"]),
+    "evaluate() records": ("        with no_grad():                                      # measuring",
+                           "        if True:                                      # measuring",
+                           "evaluate():",
+                           [r"evaluate\(\) called the network \d+ times, \d+ of them recording "
+                            r"a graph"]),
 }
 
 
 @pytest.mark.parametrize("mistake", ONE_CHECK)
 def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_path):
     """as_tensor and as_array bypassed: right over level 2's model, wrong on any other library;
-    a fit() that calls the callbacks but never stops: each named by its check, alone."""
+    a fit() that calls the callbacks but never stops; an evaluate() that records a graph: each
+    named by its check, alone."""
     old, new, check, said = ONE_CHECK[mistake]
     planted(tmp_path, 11, old, new)
     code, out = checked(capsys, 11, tmp_path)
     line = line_of(out, f"  FAILED  {check}")
     for pattern in said:
         assert re.search(pattern, line), line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 4 and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 5 and code == 1, out
+
+
+# Exercise 9's new parts, one mistake each: (the line planted, its replacement, the check that
+# fails, what its line must say). Level 3½'s training code does not use them: its lockstep passes.
+ENGINE_MISTAKES = {
+    "softmax without the shift": ("    s = z - Tensor(z.data.max(axis=1, keepdims=True))",
+                                  "    s = z",
+                                  "softmax_cross_entropy", [r"not finite", r"e\^z overflows"]),
+    "sum's vjp not reshaped": ("return np.broadcast_to(np.reshape(g, kept), self.data.shape)",
+                               "return np.broadcast_to(g, self.data.shape)",
+                               "Tensor.sum", [r"which axes must it have"]),
+    "record() of constants": ("    if not no_grad.recording or not any(p.requires_grad for p in "
+                              "parents):", "    if not no_grad.recording:",
+                              "record() and no_grad",
+                              [r"of two tensors that need no gradient made a tensor of the graph"]),
+    "no_grad that turns recording on": ("        no_grad.recording = self.before",
+                                        "        no_grad.recording = True",
+                                        "record() and no_grad",
+                                        [r"in the outer no_grad, after the inner one ended",
+                                         r"restore what it was before"]),
+}
+
+
+@pytest.mark.parametrize("mistake", ENGINE_MISTAKES)
+def test_exercise_9_mistake_in_what_level_3b_does_not_have_is_named(mistake, capsys, tmp_path):
+    old, new, check, said = ENGINE_MISTAKES[mistake]
+    planted(tmp_path, 9, old, new)
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, f"  FAILED  {check}")
+    for pattern in said:
+        assert re.search(pattern, line), line
+    assert line_of(out, "  passed  level 3½'s own training code") and code == 1, out
 
 
 def test_exercise_11_fit_that_does_not_reset_stop_training_is_named(capsys, tmp_path):

@@ -1,7 +1,7 @@
 """Exercise 11's checks: the student's fit() over level 2's own model, loss and torch.optim.SGD,
 against Keras's fit() (level 1) and level 4 in dataset order, and against level 4 shuffled by
-the same generator, epoch by epoch; with another loss and optimizer; over level 3½'s engine; and
-its callbacks, one of which stops it.
+the same generator, epoch by epoch; with another loss and optimizer; over level 3½'s engine; its
+callbacks, one of which stops it; and evaluate().
 """
 
 import numpy as np
@@ -16,6 +16,7 @@ CHILD = "torch"               # its functions run where PyTorch is (and TensorFl
 FIT = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)          # last batch: 20 rows
 HISTORY = 1e-10               # an epoch's reported loss or accuracy against the reference's
 FUNCTIONS = ["Model.compile", "Model.fit"]
+EVALUATE = 40                 # evaluate()'s batch size: the checker's 210 test rows end on 10
 
 
 def run(ex):
@@ -177,9 +178,9 @@ def run(ex):
             message = str(e.info.get("message", ""))
             advice = (". A .grad was None where it was used: does step() come after backward(), "
                       "and zero_grad() after step()?" if "NoneType" in message else
-                      ". The checker put level 3½'s Tensor behind as_tensor and as_array: make "
-                      "tensors and read numbers only through those two, and ask no more of a "
-                      "tensor (no torch, no .item(), no .detach())")
+                      ". The checker put level 3½'s Tensor behind as_tensor, as_array and "
+                      "no_grad: make tensors and read numbers only through those names, and ask "
+                      "no more of a tensor (no torch, no .item(), no .detach())")
             raise Failure(f"on level 3½'s engine, fit() raised {e.info.get('type')}: "
                           f"{message[:160]}{advice}") from None
         require(isinstance(out, dict), "fit() gave nothing back")
@@ -201,7 +202,8 @@ def run(ex):
                                     f"level 4 {shown(reference[key])} (largest difference "
                                     f"{gap:.1e}, allowed {HISTORY:g})")
         return f"largest |dW| from level 4 {diff:.1e}, the history as level 4's"
-    ex.check("fit() on another tensor library: level 3½'s engine behind as_tensor and as_array "
+    ex.check("fit() on another tensor library: level 3½'s engine behind as_tensor, as_array and "
+             "no_grad "
              "(float64, dataset order)", engine, needs=FUNCTIONS)
 
     def callbacks():
@@ -270,6 +272,50 @@ def run(ex):
                 f"{2 * config['epochs']} epochs, weights {diff:.1e} from level 4")
     ex.check("callbacks: on_epoch_end(epoch, logs) after each epoch; a callback that sets "
              "stop_training ends fit()", callbacks, needs=FUNCTIONS)
+
+
+    def evaluated():
+        out = ex.task("exercise_11_evaluate", start, data, dict(config, evaluate=EVALUATE))
+        require(isinstance(out, dict), "evaluate() gave nothing back")
+        result = out.get("result")
+        require(isinstance(result, list) and len(result) == 2,
+                f"evaluate() returned {result!r}: [loss, accuracy], as Keras's")
+        exact, reference = level4(False)
+        want = level4_numpy.evaluate(exact, x_test, y_test)
+        require(out.get("moved", 1) == 0, f"evaluate() moved the weights by up to "
+                                          f"{out.get('moved'):.2e}: it measures, it trains "
+                                          f"nothing")
+        gap = max(abs(a - b) for a, b in zip(result, want))
+        if gap > HISTORY:
+            h, z2, a = level4_numpy.forward(x_test, exact)
+            plain = np.mean([level4_numpy.loss_fn(z2[i:i + EVALUATE], y_test[i:i + EVALUATE])
+                             for i in range(0, len(x_test), EVALUATE)])
+            raise Failure(f"evaluate(x, y, batch_size={EVALUATE}) on {len(x_test)} rows after "
+                          f"fit() gives {shown(result)}, Keras's {shown(want)} (level 4's "
+                          f"evaluate() of the same weights)"
+                          + (f": yours is the plain mean of the batches' losses; Keras weights "
+                             f"each batch by its rows, and the last batch here has "
+                             f"{len(x_test) % EVALUATE}" if abs(result[0] - plain) <= HISTORY
+                             else ""))
+        recording = out.get("recording", [])
+        require(recording, "evaluate() never called the network")
+        require(not any(recording),
+                f"on level 3½'s engine, evaluate() called the network {len(recording)} times, "
+                f"{sum(recording)} of them recording a graph: nothing is differentiated there. "
+                f"Use the name no_grad of your file, which the checker put level 3½'s behind "
+                f"(a @no_grad() decorator keeps the no_grad of the moment the class was "
+                f"defined)")
+        on_engine = out.get("engine")
+        start_numbers = level4_numpy.evaluate(start, x_test, y_test)
+        require(isinstance(on_engine, list) and len(on_engine) == 2 and
+                max(abs(a - b) for a, b in zip(on_engine, start_numbers)) <= HISTORY,
+                f"on level 3½'s engine, evaluate() gives {on_engine!r}, level 4 "
+                f"{shown(start_numbers)}")
+        return (f"[loss, accuracy] {shown(result)} as Keras's, in batches of {EVALUATE}; weights "
+                f"unchanged; on level 3½'s engine, nothing recorded")
+    ex.check(f"evaluate(): [loss, accuracy] as Keras's, in batches of {EVALUATE} (the last one "
+             f"shorter), recording no graph", evaluated,
+             needs=["Model.compile", "Model.fit", "Model.evaluate"])
 
 
 def shown_key(found):

@@ -10,13 +10,15 @@ from exercises import helpers
 from exercises.checks import remote
 from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
 from exercises.checks.exact import small_data
+from exercises.checks.rebuild_tasks import SUMS
 
 TITLE = "write the engine"
 CHILD = "numpy"               # its functions run where PyTorch and TensorFlow are not
 VALUES = 1e-12                # an operation's value against PyTorch's: relative error
 GRADIENTS = 1e-10             # its gradients
 LOCK9 = dict(hidden=24, rows=600, batch_size=50, lr=0.7, epochs=2, dtype="float64")
-BACKWARD = ["Tensor.backward"]
+BACKWARD = ["record", "Tensor.backward"]
+RECORD = ["record", "no_grad.__enter__", "no_grad.__exit__"]
 # The graph of exercise_9_order: each node's parents, and what each vjp multiplies by.
 GRAPH = {"a": ["x"], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": ["d", "a"]}
 SWAPPED = dict(GRAPH, e=["a", "d"])           # the same graph, e's parents the other way round
@@ -72,10 +74,17 @@ def torch_op(op, inputs, weights):
     elif op == "shared":
         h = torch.tanh(leaves[0])
         out = h * h + h
+    elif op in SUMS:
+        axis, keepdims = SUMS[op]["axis"], SUMS[op]["keepdims"]
+        out = leaves[0].sum() if axis is None else leaves[0].sum(dim=axis, keepdim=keepdims)
+    elif op == "softmax_cross_entropy":        # y, the labels, needs no gradient
+        leaves = leaves[:1]
+        out = torch.nn.functional.cross_entropy(leaves[0], torch.tensor(inputs[1].argmax(1)))
     else:
         out = {"matmul": lambda a, b: a @ b, "add": lambda a, b: a + b,
                "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "tanh": torch.tanh,
-               "relu": torch.relu, "logaddexp": torch.logaddexp, "mean": torch.mean}[op](*leaves)
+               "relu": torch.relu, "logaddexp": torch.logaddexp, "mean": torch.mean,
+               "exp": torch.exp, "log": torch.log}[op](*leaves)
     (out * torch.tensor(weights)).sum().backward()
     return out.detach().numpy(), [t.grad.numpy() for t in leaves]
 
@@ -119,8 +128,10 @@ def compare(ex, label, op, inputs, names):
     rng = np.random.default_rng(ex.seed + len(label))
     if op == "matmul":
         shape = (inputs[0].shape[0], inputs[1].shape[1])
-    elif op == "mean":
+    elif op in ("mean", "softmax_cross_entropy"):
         shape = ()
+    elif op in SUMS:
+        shape = np.sum(inputs[0], **SUMS[op]).shape
     else:
         shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
     weights_ = rng.normal(size=shape)      # L = sum(out * weights_): every entry its own share
@@ -134,8 +145,14 @@ def compare(ex, label, op, inputs, names):
     err = float(np.abs(value - exact_value).max() / max(np.abs(exact_value).max(), 1e-300))
     require(np.all(np.isfinite(value)), f"{label} gives {value.ravel()[:4]}...: not finite, where "
                                         f"PyTorch's is (entries up to "
-                                        f"{np.abs(inputs[0]).max():.0f})")
-    require(err <= VALUES, f"{label}'s value is off: relative error {err:.1e}")
+                                        f"{np.abs(inputs[0]).max():.0f})"
+            + (". e^z overflows float64 above z = 709: what can you change in z that softmax "
+               "does not see?" if op == "softmax_cross_entropy" else ""))
+    times = float(np.sum(value * exact_value) / max(np.sum(exact_value ** 2), 1e-300))
+    require(err <= VALUES, f"{label}'s value is off: relative error {err:.1e}"
+            + (f" (yours is {times:.4g} times PyTorch's)"
+               if np.allclose(value, times * exact_value, rtol=1e-6, atol=0)
+               and abs(times - 1) > 1e-3 else ""))
     grads = out.get("grads")
     require(isinstance(grads, list) and len(grads) == len(exact_grads),
             f"{label}: the engine gave {0 if not isinstance(grads, list) else len(grads)} "
@@ -187,6 +204,41 @@ def run(ex):
                     f"gradients within {GRADIENTS:g} of PyTorch's")
         return body
 
+    def recorded():
+        facts = ex.task("exercise_9_record")
+        require(isinstance(facts, dict), "record() gave no account")
+
+        def said(key, graph, where, advice=""):
+            fact = facts.get(key, {})
+            require(fact.get("tensor"), f"record() {where} returned no Tensor")
+            if graph:
+                require(fact.get("requires_grad") and fact.get("parents") == 2 - (key != "mixed")
+                        and fact.get("vjps") == fact.get("parents"),
+                        f"record() {where} made a tensor that "
+                        + ("does not require grad" if not fact.get("requires_grad") else
+                           f"keeps {fact.get('parents')} parents and {fact.get('vjps')} vjps")
+                        + (": backward() could not reach the parameter" if key == "mixed" else
+                           "") + " (a parent that requires grad, and no no_grad in force)"
+                        + advice)
+            else:
+                require(not fact.get("requires_grad") and fact.get("parents") == 0,
+                        f"record() {where} made a tensor of the graph (requires grad, "
+                        f"{fact.get('parents')} parent{'s' * (fact.get('parents') != 1)}): no "
+                        f"gradient is wanted there, and the graph would keep what it need not"
+                        + advice)
+        said("mixed", True, "of a parameter and a constant")
+        said("constants", False, "of two tensors that need no gradient")
+        said("inside", False, "inside `with no_grad():`")
+        said("nested", False, "inside a no_grad inside another")
+        said("after_nested", False, "in the outer no_grad, after the inner one ended",
+             ". Leaving the inner one turned recording on: restore what it was before instead")
+        said("after", True, "after `with no_grad():` ended")
+        said("decorated", False, "in a function decorated with @no_grad()")
+        said("after_decorated", True, "after a function decorated with @no_grad() returned")
+        return ("a parameter's results recorded, constants' not; nothing inside no_grad, nested "
+                "or as a decorator; recording again after it")
+    ex.check("record() and no_grad: what is recorded, outside, inside and after no_grad",
+             recorded, needs=RECORD)
     ex.check("@ (matmul): value and both gradients against PyTorch's autograd",
              checks([("A @ B", "matmul", [draw(5, 4), draw(4, 3)], ["A", "B"])]),
              needs=["Tensor.__matmul__"] + BACKWARD)
@@ -216,6 +268,34 @@ def run(ex):
              needs=["logaddexp"] + BACKWARD)
     ex.check("mean", checks([("mean(z)", "mean", [draw(5, 3)], ["z"])]),
              needs=["mean"] + BACKWARD)
+
+
+    def sums():
+        cases = [(f"Z.{op}" if op != "sum(axis=(0, 2))" else "V.sum(axis=(0, 2))", op,
+                  [draw(4, 3) if op != "sum(axis=(0, 2))" else draw(2, 3, 4)],
+                  ["Z" if op != "sum(axis=(0, 2))" else "V"]) for op in SUMS]
+        try:
+            return checks(cases)()
+        except remote.StudentError as e:
+            if "broadcast" in str(e.info.get("message", "")):
+                raise Failure(f"{e.info.get('type')}: {e.info.get('message')}. Tensor.sum's "
+                              f"vjp gets g of the sum's shape (with keepdims=False, the summed "
+                              f"axes are gone): which axes must it have, and where, before it "
+                              f"can spread back over the tensor?") from None
+            raise
+    ex.check("Tensor.sum over all entries, an axis, with keepdims, and two axes", sums,
+             needs=["Tensor.sum"] + BACKWARD)
+    ex.check("exp and log", checks([("exp(z)", "exp", [draw(5, 3)], ["z"]),
+                                    ("log(z)", "log", [np.abs(draw(5, 3)) + 0.1], ["z"])]),
+             needs=["exp", "log"] + BACKWARD)
+    onehot = np.eye(10)[rng.integers(0, 10, size=6)]
+    ex.check("softmax_cross_entropy, of your operations, against PyTorch's cross_entropy "
+             "(entries of z up to about 3, and in the thousands)",
+             checks([("softmax_cross_entropy(z, y)", "softmax_cross_entropy",
+                      [draw(6, 10, scale=1), onehot], ["z"]),
+                     ("softmax_cross_entropy(Z, y), entries of Z in the thousands",
+                      "softmax_cross_entropy", [draw(6, 10, scale=1000), onehot], ["Z"])]),
+             needs=["softmax_cross_entropy"] + BACKWARD)
 
     def order():
         out = ex.task("exercise_9_order")
@@ -324,4 +404,4 @@ def run(ex):
              f"{LOCK9['rows']} rows, batch {LOCK9['batch_size']}, H {LOCK9['hidden']}, lr "
              f"{LOCK9['lr']:g}, {LOCK9['epochs']} epochs, shuffled)", lockstep,
              needs=["Tensor.__matmul__", "Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__",
-                    "unbroadcast", "tanh", "logaddexp", "mean"] + BACKWARD)
+                    "unbroadcast", "tanh", "logaddexp", "mean"] + RECORD + ["Tensor.backward"])

@@ -14,6 +14,10 @@ import numpy as np
 NAMES = ("W1", "b1", "W2", "b2")
 ENGINE = ("Tensor", "no_grad", "record", "unbroadcast", "sigmoid", "tanh", "logaddexp", "mean",
           "zeros_like")                       # level 3½'s engine, name for name
+SUMS = {"sum()": dict(axis=None, keepdims=False),   # Tensor.sum's arguments, by the op's name
+        "sum(axis=0)": dict(axis=0, keepdims=False),
+        "sum(axis=1, keepdims=True)": dict(axis=1, keepdims=True),
+        "sum(axis=(0, 2))": dict(axis=(0, 2), keepdims=False)}
 
 
 @contextlib.contextmanager
@@ -48,17 +52,51 @@ def exercise_9_op(module, op, inputs, weights):
     elif op == "shared":                       # h used three times: h * h + h
         h = module.tanh(leaves[0])
         out = h * h + h
+    elif op in SUMS:
+        out = leaves[0].sum(**SUMS[op])
+    elif op == "softmax_cross_entropy":        # the labels need no gradient
+        leaves = leaves[:1]
+        out = module.softmax_cross_entropy(leaves[0], T(np.array(inputs[1])))
     else:
         function = {"matmul": lambda a, b: a @ b, "add": lambda a, b: a + b,
                     "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
                     "tanh": module.tanh, "relu": module.relu, "logaddexp": module.logaddexp,
-                    "mean": module.mean}[op]
+                    "mean": module.mean, "exp": module.exp, "log": module.log}[op]
         out = function(*leaves)
     weights = np.array(weights)
     loss = module.record(np.sum(out.data * weights), (out,), (lambda g: g * weights,))
     loss.backward()
     return {"value": np.asarray(out.data),
             "grads": [None if t.grad is None else np.asarray(t.grad) for t in leaves]}
+
+
+def exercise_9_record(module):
+    """What the student's record() makes - whether the result requires grad, how many parents
+    and vjps it keeps - from parents that need a gradient or not, outside and inside `with
+    no_grad()`, one no_grad inside another, and in a function under @no_grad(). By name."""
+    tracked = module.Tensor(np.ones(2), requires_grad=True)
+    constant = module.Tensor(np.ones(2))
+
+    def made(*parents):
+        t = module.record(np.ones(2), parents, tuple(lambda g: g for p in parents))
+        return {"requires_grad": bool(getattr(t, "requires_grad", False)),
+                "parents": len(getattr(t, "parents", ())), "vjps": len(getattr(t, "vjps", ())),
+                "tensor": isinstance(t, module.Tensor)}
+
+    facts = {"mixed": made(constant, tracked), "constants": made(constant, constant)}
+    with module.no_grad():
+        facts["inside"] = made(tracked)
+        with module.no_grad():
+            facts["nested"] = made(tracked)
+        facts["after_nested"] = made(tracked)
+    facts["after"] = made(tracked)
+
+    @module.no_grad()
+    def decorated():
+        return made(tracked)
+    facts["decorated"] = decorated()
+    facts["after_decorated"] = made(tracked)
+    return facts
 
 
 def exercise_9_order(module):
@@ -385,10 +423,41 @@ def exercise_11_callbacks(module, start, data, config, stop_after):
             "weights": params_files.from_torch_model(model)}
 
 
+def exercise_11_evaluate(module, start, data, config):
+    """The student's Model over level 2's own model, loss and torch.optim.SGD, from `start`: fit()
+    in dataset order, then evaluate() on the test set in batches of config["evaluate"] rows; then
+    a Model over level 3½'s forward() from `start`, on its engine (its Tensor and no_grad behind
+    as_tensor, as_array and no_grad), evaluate() again, the network noting each time it is
+    called whether the engine records. The numbers, how far evaluate() moved the weights, and
+    the notes."""
+    from machinery import params_files
+    import level3b_own_autograd as level
+    model, trainer = over_level2(module, start, config)
+    trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                epochs=config["epochs"], shuffle=False)
+    before = params_files.from_torch_model(model)
+    found = trainer.evaluate(data["x_test"], data["y_test"], batch_size=config["evaluate"])
+    after = params_files.from_torch_model(model)
+    moved = max(float(np.abs(after[k] - before[k]).max()) for k in NAMES)
+    params = {k: level.Tensor(np.array(v), requires_grad=True) for k, v in start.items()}
+    recording = []
+
+    def network(x):
+        recording.append(bool(level.no_grad.recording))
+        return level.forward(x, params)[0]
+    with put_in({module: dict(as_tensor=level.Tensor, as_array=lambda t: np.asarray(t.data),
+                              no_grad=level.no_grad)}):
+        other = module.Model(network)
+        other.compile(optimizer=None, loss=level.loss_fn)
+        on_engine = other.evaluate(data["x_test"], data["y_test"], batch_size=config["evaluate"])
+    return {"result": [float(v) for v in found], "moved": moved, "recording": recording,
+            "engine": [float(v) for v in on_engine]}
+
+
 def exercise_11_engine(module, start, data, config):
     """The student's Model over level 3½'s forward(), loss_fn and a plain SGD on its engine, with
-    level 3½'s Tensor put behind as_tensor and as_array for this run: a fit() that reaches for
-    PyTorch itself breaks here. The history and the weights."""
+    level 3½'s Tensor and no_grad put behind as_tensor, as_array and no_grad for this run: a
+    fit() that reaches for PyTorch itself breaks here. The history and the weights."""
     import level3b_own_autograd as level
     params = {k: level.Tensor(np.array(v), requires_grad=True) for k, v in start.items()}
 
@@ -402,7 +471,8 @@ def exercise_11_engine(module, start, data, config):
             for p in params.values():
                 p.grad = None
 
-    with put_in({module: dict(as_tensor=level.Tensor, as_array=lambda t: np.asarray(t.data))}):
+    with put_in({module: dict(as_tensor=level.Tensor, as_array=lambda t: np.asarray(t.data),
+                              no_grad=level.no_grad)}):
         trainer = module.Model(lambda x: level.forward(x, params)[0])
         trainer.compile(optimizer=SGD(), loss=level.loss_fn)
         history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
@@ -420,13 +490,16 @@ def summed_loss(z2, y):
 # The whole stack: 11 on 10 on 9 -----------------------------------------------------------------
 def whole_stack(engine, pieces, fitting, data, config):
     """The student's fit() (Exercise 11) on their Linear, Tanh, Sequential and SGD (Exercise 10),
-    computing on their engine (Exercise 9) with level 3½'s loss: each file's tensor library put
-    in, for this run only. The history and the weights."""
+    computing on their engine (Exercise 9; None: level 3½'s) with level 3½'s loss: each file's
+    tensor library put in, for this run only. The history and the weights."""
     from exercises import helpers
+    if engine is None:
+        import level3b_own_autograd as engine
     level = helpers.level_with("level3b_own_autograd", **engine_of(engine))
     swaps = {pieces: dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
                           tanh=engine.tanh, no_grad=engine.no_grad),
-             fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data))}
+             fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data),
+                           no_grad=engine.no_grad)}
     with put_in(swaps):
         rng = np.random.default_rng(config["seed"])
         model = pieces.Sequential(pieces.Linear(784, config["hidden"], rng, np.float64),

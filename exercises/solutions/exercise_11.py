@@ -7,8 +7,10 @@ optimizer.
                                  L = loss(z2, y), L.backward(), step(), zero_grad(); the epoch's
                                  loss and accuracy, each batch weighted by its rows, into the
                                  history: {"loss": [...], "acc": [...]}, as Keras's; with
-                                 validation_data, its loss and accuracy after each epoch too
-                                 ("val_loss", "val_acc")
+                                 validation_data, evaluate()'s loss and accuracy on it after
+                                 each epoch too ("val_loss", "val_acc"); then the callbacks
+    evaluate(x, y, batch_size)   the loss and accuracy in batches, each weighted by its rows,
+                                 under no_grad: [loss, accuracy], as Keras's
 
 Over level 2's model, loss and torch.optim.SGD, in float64 and dataset order, it gives Keras's
 fit()'s weights and history (level 1), and level 4's. The answers to the exercise's questions:
@@ -47,6 +49,9 @@ def as_array(tensor):
     return tensor.detach().numpy()
 
 
+no_grad = torch.no_grad
+
+
 class History:
     def __init__(self):
         self.history = {"loss": [], "acc": []}
@@ -80,19 +85,28 @@ class Model:
                 correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
             history.history["loss"].append(total_loss / n)
             history.history["acc"].append(correct / n)
-            if validation_data is not None:                  # after the epoch: one forward pass
-                xv, yv = validation_data
-                z2 = self.network(as_tensor(xv))
-                history.history.setdefault("val_loss", []).append(
-                    float(as_array(self.loss(z2, as_tensor(yv)))))
-                history.history.setdefault("val_acc", []).append(
-                    float(np.mean(as_array(z2).argmax(axis=1) == yv.argmax(axis=1))))
+            if validation_data is not None:                  # after the epoch's last step
+                val_loss, val_acc = self.evaluate(*validation_data, batch_size=batch_size)
+                history.history.setdefault("val_loss", []).append(val_loss)
+                history.history.setdefault("val_acc", []).append(val_acc)
             logs = {key: values[-1] for key, values in history.history.items()}
             for callback in callbacks:                       # Keras's hooks: the caller's code
                 callback.on_epoch_end(epoch, logs)           # runs inside the loop
             if self.stop_training:                           # set by a callback: stop here
                 break
         return history
+
+    def evaluate(self, x, y, batch_size=32):
+        # `with no_grad()` inside, not @no_grad() on the method: a decorator would keep the
+        # no_grad of the moment the class was defined, not the one behind the name at the call.
+        total_loss = correct = 0.0
+        with no_grad():                                      # measuring: nothing to record
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                z2 = self.network(as_tensor(xb))
+                total_loss += float(as_array(self.loss(z2, as_tensor(yb)))) * len(xb)
+                correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
+        return [total_loss / len(x), float(correct / len(x))]     # each batch by its rows
 
 
 def main(argv=None):

@@ -9,6 +9,8 @@ the shares of everything computed from it added in) before its own vjps run:
     d(A * B):  g * B,    g * A                d(A - B):  g, -g
     tanh:      g (1 - tanh^2)                 relu:      g [z > 0]
     logaddexp: g e^(u - out), g e^(v - out)   mean:      g / (number of entries), everywhere
+    exp:       g e^z                          log:       g / z
+    sum:       g, copied back along the summed axes (the mirror of unbroadcast)
 
 A value broadcast to many places (b1 to every row) gets the sum of their gradients:
 unbroadcast() sums g back to the value's shape. The answers to the exercise's questions:
@@ -90,6 +92,14 @@ class Tensor:
                       (lambda g: unbroadcast(g * other.data, self.data.shape),
                        lambda g: unbroadcast(g * self.data, other.data.shape)))
 
+    def sum(self, axis=None, keepdims=False):  # each entry's derivative is 1: g, copied back
+        out = self.data.sum(axis=axis, keepdims=keepdims)
+        kept = self.data.sum(axis=axis, keepdims=True).shape   # the summed axes as size 1
+
+        def vjp(g):                            # g's summed axes put back as 1, then broadcast
+            return np.broadcast_to(np.reshape(g, kept), self.data.shape).copy()
+        return record(out, (self,), (vjp,))
+
     def __isub__(self, g):
         self.data -= g
         return self
@@ -137,8 +147,26 @@ def logaddexp(u, v):                           # d log(e^u + e^v) = (e^u du + e^
                                 lambda g: unbroadcast(g * np.exp(v.data - out), v.data.shape)))
 
 
+def exp(z):                                    # d e^z = e^z dz
+    out = np.exp(z.data)
+    return record(out, (z,), (lambda g: g * out,))
+
+
+def log(z):                                    # d log z = dz / z
+    return record(np.log(z.data), (z,), (lambda g: g / z.data,))
+
+
 def mean(z):                                   # d mean(z) / dz_i = 1 / (number of entries)
     return record(z.data.mean(), (z,), (lambda g: np.full(z.data.shape, g / z.data.size),))
+
+
+def softmax_cross_entropy(z, y):               # L = mean over rows of -sum_k y_k log softmax_k
+    # -log softmax(z)_k = log sum_j e^(s_j) - s_k, with s = z - max_j z_j. The shift is a
+    # constant, no gradient: softmax(z - c) = softmax(z), so no c changes L or its gradient, and
+    # e^s never overflows.
+    s = z - Tensor(z.data.max(axis=1, keepdims=True))
+    lse = log(exp(s).sum(axis=1, keepdims=True))           # B x 1, broadcast against s
+    return mean((y * (lse - s)).sum(axis=1))
 
 
 def zeros_like(z):

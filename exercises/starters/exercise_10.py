@@ -64,21 +64,17 @@ class Module:
 
     def __setattr__(self, name, value):
         """self.name = value calls this. Set the attribute, and register value under name, as
-        nn.Module does:
-          * a parameter (here, a tensor whose requires_grad is set, as parameter() makes; nn.Module
-            registers nn.Parameter objects) in _parameters;
-          * a Module in _modules;
-          * anything else is only set.
-        A name assigned again replaces what it held, in its place. Returns None."""
+        nn.Module does: a parameter (here, a tensor that requires grad, as parameter() makes) in
+        _parameters, a Module in _modules, anything else nowhere. A name assigned again holds
+        the new value, in its old place. Returns None."""
         raise NotImplementedError
 
     def __call__(self, x):
         return self.forward(x)
 
     def parameters(self):
-        """Returns a list of the tensors to train: this module's own, in the order they were
-        first assigned, then those of each module it holds (all of that module's parameters()),
-        module by module, in their order."""
+        """Returns a list of the tensors to train, in nn.Module's order: this module's own, then
+        those of each module it holds, in the order they were first assigned."""
         raise NotImplementedError
 
 
@@ -87,11 +83,10 @@ class Linear(Module):
     transpose)."""
 
     def __init__(self, in_features, out_features, rng, dtype=np.float32):
-        """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. Call
-        Module's __init__ first; then assign self.weight (in_features x out_features), drawn from
-        rng as level 4 draws its weights, and self.bias, zeros of out_features, both made with
-        parameter(), weight first: then Linear(784, H, rng), Linear(H, 10, rng) start where level
-        4 does. Returns None."""
+        """rng is a NumPy Generator (np.random.default_rng(seed)), dtype a NumPy dtype. The
+        parameters self.weight (in_features x out_features) and self.bias (out_features), such
+        that parameters() is [weight, bias] and Linear(784, H, rng), Linear(H, 10, rng) start
+        where level 4's init_params(H, rng) does. Returns None."""
         raise NotImplementedError
 
     def forward(self, x):
@@ -109,9 +104,8 @@ class Sequential(Module):
     """Modules applied one after the other."""
 
     def __init__(self, *layers):
-        """Register the layers, in order, each under its index as a name ("0", "1", ...), as
-        nn.Sequential does: setattr(self, name, layer) assigns an attribute by name. Returns
-        None."""
+        """The layers, registered in order, each under its index as a name ("0", "1", ...), as
+        nn.Sequential does. Returns None."""
         raise NotImplementedError
 
     def forward(self, x):
@@ -132,13 +126,11 @@ class SGD:
         raise NotImplementedError
 
     def step(self):
-        """theta <- theta - lr dL/dtheta for every tensor, in place, recording nothing (so that
-        each stays a leaf that autograd tracks). Returns None."""
+        """theta <- theta - lr dL/dtheta for every tensor. Returns None."""
         raise NotImplementedError
 
     def zero_grad(self):
-        """Clear every tensor's gradient, as torch.optim's zero_grad() does: backward() adds into
-        .grad. Returns None."""
+        """Clear every tensor's gradient, as torch.optim's zero_grad() does. Returns None."""
         raise NotImplementedError
 
 
@@ -158,10 +150,9 @@ class DataLoader:
         raise NotImplementedError
 
     def __iter__(self):
-        """The batches (x, y) of one pass: with shuffle, the rows in a random order drawn
-        afresh at each pass from this generator only (two loaders given equally seeded
-        generators give the same batches); else in dataset order. batch_size rows each, the last
-        one shorter if n is not a multiple of it. Returns an iterator over them."""
+        """Returns an iterator over the batches (x, y) of one pass, as PyTorch's DataLoader
+        gives them (its order may differ when shuffled); shuffled, drawn from this generator
+        only, so that two loaders given equally seeded generators give the same batches."""
         raise NotImplementedError
 
 

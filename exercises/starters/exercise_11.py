@@ -1,5 +1,5 @@
-"""Exercise 11 - write fit(): a small Model with compile(optimizer, loss) and fit(), which
-returns the history of loss and accuracy per epoch as Keras's does. Your code goes here.
+"""Exercise 11 - write fit(): a small Model with compile(optimizer, loss), fit(), which returns
+the history of loss and accuracy per epoch as Keras's does, and evaluate(). Your code goes here.
 
 EXERCISES.md, "Exercise 11", says what to do and why. Replace each `raise NotImplementedError`
 with your code, keeping the names and arguments: the checker calls them. Check your work with
@@ -7,20 +7,16 @@ with your code, keeping the names and arguments: the checker calls them. Check y
     python -m exercises.check 11         (from the project folder)
 
 or by running this file. The checker wraps level 2's own model in your Model, compiles it with
-torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64: in dataset order
-(shuffle=False), the weights must end within 1e-12 of level 1's (Keras's fit()) and of level
-4's, and the history within 1e-10; shuffled with a seeded np.random.Generator, within 1e-12 of
-level 4 trained with the same generator. It compiles your Model with another loss and optimizer too, and checks
-that fit() trains with them. Then it runs your fit() on another tensor library, level 3½'s
+torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64, against Keras's
+fit() (level 1) and level 4; then it runs your Model on another tensor library, level 3½'s
 engine.
 
 A network here is anything that is called on a batch x and returns z2 (level 2's model, your
 Sequential of Exercise 10); a loss is called as loss(z2, y) and returns a one-number tensor with
-backward(); an optimizer has step() and zero_grad(). Turn NumPy arrays into tensors and tensors
-into NumPy arrays only with the two names below (`as_tensor`, `as_array`), and ask no more of a
-tensor than that: then your fit() runs on any tensor library put behind those two names - the
-checker puts level 3½'s engine there, and `python -m exercises.check stack` the engine of
-Exercise 9.
+backward(); an optimizer has step() and zero_grad(). Of the tensor library, use only the three
+names below (`as_tensor`, `as_array`, `no_grad`), and ask no more of a tensor than that: then
+your Model runs on any tensor library put behind those names - the checker puts level 3½'s
+engine there, and `python -m exercises.check stack` the engine of Exercise 9.
 """
 
 import os
@@ -42,7 +38,7 @@ import numpy as np  # noqa: E402,F401
 import torch  # noqa: E402
 
 
-# The tensor library fit() hands the batches to, in two names (given).
+# The tensor library fit() hands the batches to, in three names (given).
 def as_tensor(array):
     """A NumPy batch as the tensors the network computes with (given). Returns it."""
     return torch.from_numpy(array)
@@ -51,6 +47,9 @@ def as_tensor(array):
 def as_array(tensor):
     """A tensor's numbers as a NumPy array (given). Returns it."""
     return tensor.detach().numpy()
+
+
+no_grad = torch.no_grad                        # `with no_grad():` records nothing (given)
 
 
 class History:
@@ -70,28 +69,33 @@ class Model:
         self.stop_training = False             # a callback sets it to end fit() early
 
     def compile(self, optimizer, loss):
-        """Keep the optimizer, with step() and zero_grad(), and the loss, loss(z2, y), for fit(),
-        in the order of Keras's compile(). Returns None."""
+        """Keep the optimizer, with step() and zero_grad(), and the loss, loss(z2, y), for fit()
+        and evaluate(), in the order of Keras's compile(). Returns None."""
         raise NotImplementedError
 
     def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None,
             callbacks=()):
-        """Train the compiled network on x (N x 784) and y (N x 10, one-hot), NumPy arrays:
-          * `epochs` epochs, each in batches of batch_size rows (the last one shorter when N is
-            not a multiple), one training step per batch;
+        """Train the compiled network on x (N x 784) and y (N x 10, one-hot), NumPy arrays, as
+        Keras's fit() does:
+          * `epochs` epochs of one training step per batch of batch_size rows;
           * with shuffle, the rows in an order from rng.permutation(N) (rng None: a new
             np.random.default_rng()); without, in dataset order;
-          * after each epoch, the epoch's loss and accuracy appended to the history, as Keras's
-            fit() reports them (accuracy: the fraction of rows whose largest output is the
-            labelled digit), under "loss" and "acc";
+          * after each epoch, its loss and accuracy (the fraction of rows whose largest output
+            is the labelled digit) in the history, as Keras's fit() reports them, under "loss"
+            and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
-            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does (with
-            only as_tensor and as_array, that pass may record a graph nothing uses: no matter);
-          * then, as Keras's fit() does, each callback's on_epoch_end(epoch, logs), with the
-            epoch counted from 0 and logs a dict of that epoch's numbers under the history's
-            keys; and no more epochs once self.stop_training is set (a callback may set it, as
-            Keras's EarlyStopping does; fit() sets it to False when it starts).
+            epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
+          * then each callback's on_epoch_end(epoch, logs), as Keras's fit() calls it (the
+            epoch counted from 0, logs that epoch's numbers under the history's keys);
+          * no more epochs once self.stop_training is set, as in Keras (a callback may set it,
+            as EarlyStopping does).
         Returns the History."""
+        raise NotImplementedError
+
+    def evaluate(self, x, y, batch_size=32):
+        """The loss and accuracy of the compiled network on x and y (NumPy arrays, as in fit()),
+        in batches of batch_size rows, as Keras's evaluate() returns them, recording no graph.
+        Returns [loss, accuracy]."""
         raise NotImplementedError
 
 

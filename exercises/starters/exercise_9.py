@@ -1,20 +1,18 @@
-"""Exercise 9 - write the engine (level 3½'s autograd). Your code goes here.
+"""Exercise 9 - write the engine (level 3½'s autograd, and more). Your code goes here.
 
 EXERCISES.md, "Exercise 9", says what to do and why. Replace each `raise NotImplementedError`
 with your code, keeping the names and arguments: the checker calls them. Check your work with
 
     python -m exercises.check 9          (from the project folder)
 
-or by running this file. The checker compares every operation's value and gradients with
-PyTorch's autograd (in its own process: here PyTorch cannot be imported), checks backward()'s
-order on graphs that use a value twice, and then trains level 3½'s own code - its init_params,
-forward, loss_fn, train_step and train_epoch, unchanged - on your engine, in float64, against
-level 4: the weights must end within 1e-12 of level 4's.
+or by running this file. The checker runs your engine where PyTorch cannot be imported, and
+compares it with PyTorch's autograd in its own process; then it trains level 3½'s own training
+code, unchanged, on your engine, against level 4.
 
 A Tensor holds a NumPy array `.data`, its gradient `.grad` (dL/dthis, the same shape, or None),
 and how it was made: its `parents` and, for each parent, a function `vjps[i](g)` that turns
-g = dL/dthis into that parent's share of dL/dparent. `record()` makes such a Tensor; `sigmoid`
-below is a whole operation, written out, to copy the shape of.
+g = dL/dthis into that parent's share of dL/dparent. `sigmoid` below is a whole operation,
+written out, to copy the shape of.
 """
 
 import contextlib
@@ -44,15 +42,11 @@ class Tensor:
         self.requires_grad, self.parents, self.vjps = requires_grad, parents, vjps
 
     def backward(self):
-        """Fill .grad of every tensor this one was computed from that requires grad, by the
-        chain rule: dL/dthis = 1 for this one (the loss), then, in an order where every tensor
-        comes after all the tensors computed from it (a reverse topological order), add each
-        vjp's share into its parent's .grad. A tensor used twice gets both shares, added; each
-        tensor's vjps run once. As in PyTorch, a leaf's .grad (a tensor with no parents: a
-        parameter) adds up over calls until it is set back to None; a tensor with parents starts
-        from nothing at each call. It works on graphs of any depth: 10,000 operations one after
-        the other, say, which a walk that calls itself once per level does not manage. Returns
-        None."""
+        """Fill the .grad of every tensor that requires grad and that this one (the loss) was
+        computed from, with dL/d(that tensor). As in PyTorch, a leaf's .grad (a tensor with no
+        parents: a parameter) adds up over calls until it is set back to None; a tensor with
+        parents starts from nothing at each call. Works on a graph of any depth: 10,000
+        operations one after the other, say. Returns None."""
         raise NotImplementedError
 
     def __matmul__(self, other):
@@ -72,6 +66,12 @@ class Tensor:
         """Returns self * other (both Tensors), element by element, with broadcasting."""
         raise NotImplementedError
 
+    def sum(self, axis=None, keepdims=False):
+        """Returns the sum of the entries over `axis` (None: all of them; an int; or a tuple of
+        ints), keeping the summed axes as size 1 with keepdims, as NumPy's a.sum(axis=...,
+        keepdims=...) does. (Level 3½ does not have it.)"""
+        raise NotImplementedError
+
     def __isub__(self, g):
         """p -= g (g a NumPy array): the numbers changed in place, nothing recorded (given)."""
         self.data -= g
@@ -79,28 +79,32 @@ class Tensor:
 
 
 class no_grad(contextlib.ContextDecorator):
-    """`with no_grad():` (or `@no_grad()` on a function): nothing recorded, as in torch (given)."""
-    recording = True
+    """`with no_grad():` (or `@no_grad()` on a function, which ContextDecorator gives): nothing is
+    recorded inside, as in torch; on leaving, recording is as it was before, also when one
+    no_grad is inside another."""
 
     def __enter__(self):
-        self.before, no_grad.recording = no_grad.recording, False
+        """`with no_grad():` calls this on entering: nothing recorded from here on. Returns
+        None."""
+        raise NotImplementedError
 
     def __exit__(self, *error):
-        no_grad.recording = self.before
+        """Called on leaving the block, also by an error: recording as it was before. Returns
+        None (an error inside then goes on up)."""
+        raise NotImplementedError
 
 
 def record(data, parents, vjps):
-    """The result of an operation, remembering its parents if any of them needs a gradient
-    (given)."""
-    if not no_grad.recording or not any(p.requires_grad for p in parents):
-        return Tensor(data)
-    return Tensor(data, True, parents, vjps)
+    """Returns the Tensor holding `data`, the result of an operation on the Tensors `parents`,
+    whose vjps are `vjps`: a tensor of the graph (it requires grad and remembers its parents
+    and vjps) when one of the parents requires grad and no `no_grad` is in force, as in torch;
+    else a plain Tensor that remembers nothing. Every operation makes its result with it."""
+    raise NotImplementedError
 
 
 def unbroadcast(g, shape):
-    """Returns g (a NumPy array: the gradient of a broadcast result) summed back to `shape`,
-    the shape of the value that was broadcast: over the leading axes it lacked, and over the
-    axes where it had 1."""
+    """g is dL/d(result) of an operation that broadcast one of its inputs, of shape `shape`.
+    Returns that input's share: dL/d(input), a NumPy array of `shape`."""
     raise NotImplementedError
 
 
@@ -127,8 +131,27 @@ def logaddexp(u, v):
     raise NotImplementedError
 
 
+def exp(z):
+    """Returns e^z, element by element. (Level 3½ does not have it.)"""
+    raise NotImplementedError
+
+
+def log(z):
+    """Returns the natural logarithm of z (entries > 0), element by element. (Level 3½ does not
+    have it.)"""
+    raise NotImplementedError
+
+
 def mean(z):
     """Returns the mean of all the entries of z: a Tensor holding one number."""
+    raise NotImplementedError
+
+
+def softmax_cross_entropy(z, y):
+    """Exercise 3's loss on this engine: the mean over the rows of -sum_k y_k log softmax(z)_k,
+    for z (B x 10, any real numbers: entries in the thousands too) and one-hot y (B x 10), both
+    Tensors. Write it with the operations above only - no vjp of its own. Returns a Tensor
+    holding one number."""
     raise NotImplementedError
 
 
