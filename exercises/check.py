@@ -28,7 +28,8 @@ Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the 
 When Exercises 9, 10 and 11 are checked together (`stack` or `all`) and 10 and 11 pass, the
 last line trains the whole stack - your fit() on your Linear, Tanh, Sequential and SGD, on your
 engine if Exercise 9 passes too, else on level 3½'s - and says how far its weights end from
-Keras's fit(), level 2's and level 4's.
+Keras's fit(), level 2's and level 4's. `stack` leaves Exercise 9 out, and says so, while its
+starter is untouched: a class set 10 and 11 only.
 
 After each exercise's checks a note says which questions of its answers_N.md (the written
 answers, beside exercise_N.py) are still empty; the checker does not grade them.
@@ -65,6 +66,19 @@ def make_parser():
     return p
 
 
+def started(folder, number):
+    """Whether exercise_N.py in folder differs from its blank starter: some function written."""
+    from exercises.checks.core import unwritten_functions
+    import ast
+    try:
+        with open(os.path.join(folder, f"exercise_{number}.py"), encoding="utf-8") as f:
+            mine = unwritten_functions(ast.parse(f.read()))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return True                            # checked, and its own check says what is wrong
+    with open(os.path.join(STARTERS, f"exercise_{number}.py"), encoding="utf-8") as f:
+        return mine != unwritten_functions(ast.parse(f.read()))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     p = make_parser()
@@ -77,6 +91,10 @@ def main(argv=None):
         [int(args.exercise)]
     print(f"Checking {shown(os.path.abspath(args.solutions))}, check batches with --seed "
           f"{args.seed}\n")
+    if args.exercise == "stack" and not started(args.solutions, 9):
+        numbers.remove(9)
+        print("Exercise 9 not started (every function of its starter still raises "
+              "NotImplementedError): left out, and the stack trains on level 3½'s engine.\n")
     student = remote.Student(args.solutions)             # your own code: not sandboxed
     import importlib
     if any(getattr(importlib.import_module(module_name(n)), "KERAS", False) for n in numbers):

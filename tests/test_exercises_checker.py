@@ -135,8 +135,8 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
                                                                                  tmp_path):
     """Three mistakes the checks once let through: parameters() that does not recurse, an SGD
     that keeps the iterable it was given (a generator runs out), a bias always in float64."""
-    planted(tmp_path, 10, "[p for m in self._modules.values() for p in m.parameters()]",
-            "[p for m in self._modules.values() for p in m._parameters.values()]")
+    planted(tmp_path, 10, "for inner, p in m.named_parameters()])",
+            "for inner, p in m._parameters.items()])")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Sequential:")
     assert "modules inside it included" in line, line
@@ -176,6 +176,30 @@ def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_pat
     assert "p = p - ... makes a new tensor and only rebinds the name p" in line, line
     line = line_of(out, "  FAILED  DataLoader:")      # the generator it was given is not used
     assert "draw the order from the generator you were given" in line, line
+
+
+LAYER_MISTAKES = {
+    "a bias that is no parameter": ("        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
+                                    "        self.bias = torch.zeros(out_features, dtype="
+                                    "getattr(torch, np.dtype(dtype).name))",
+                                    "Linear:", [r"self.bias does not require grad, so it is no "
+                                                r"parameter"]),
+    "layers kept in a list": ("            setattr(self, str(i), layer)",
+                              "            object.__setattr__(self, 'layers', list(layers))",
+                              "Sequential:", [r"gives nothing, not first.weight",
+                                              r"are its layers registered, in _modules"]),
+}
+
+
+@pytest.mark.parametrize("mistake", LAYER_MISTAKES)
+def test_exercise_10_layer_mistake_is_named_in_words(mistake, capsys, tmp_path):
+    old, new, check, said = LAYER_MISTAKES[mistake]
+    planted(tmp_path, 10, old, new)
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, f"  FAILED  {check}")
+    for pattern in said:
+        assert re.search(pattern, line), line
+    assert "KeyError" not in line and code == 1, out
 
 
 def test_exercise_4_adam_given_sgds_factor_fails(capsys, tmp_path):
@@ -339,9 +363,13 @@ def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
     line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
     assert "RecursionError" in line and "a list of your own (a stack)" in line, line
     assert len(re.findall(r"^  passed  ", out, re.M)) == 14 and code == 1, out
-    (tmp_path / "exercise_9.py").write_text((tmp_path / "exercise_9.py").read_text().replace(
+    raised = (tmp_path / "exercise_9.py").read_text().replace(
         "        order, seen = [], set()\n", "        order, seen = [], set()\n"
-        "        sys.setrecursionlimit(100000)\n"))              # the limit raised: still caught
+        "        sys.setrecursionlimit(100000)\n")                # the limit raised, and record()
+    copied = raised.replace("    return Tensor(data, True, parents, vjps)",          # copying the
+                            "    return Tensor(data, True, tuple(parents), vjps)")   # parents:
+    assert copied != raised                                                          # caught
+    (tmp_path / "exercise_9.py").write_text(copied)
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
     assert re.search(r"backward\(\) went [\d,]+ calls deep", line), line
@@ -442,7 +470,7 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
 
 
 # One mistake each, caught by one check alone: (the line planted, its replacement, the check that
-# fails, what its line must say). The other four checks pass.
+# fails, what its line must say). The other six checks pass, or fail as its follow-ons.
 ONE_CHECK = {
     "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
                           "z2 = self.network(torch.from_numpy(xb))             # forward",
@@ -456,8 +484,8 @@ ONE_CHECK = {
     "evaluate() records": ("        with no_grad():                                      # measuring",
                            "        if True:                                      # measuring",
                            "evaluate():",
-                           [r"evaluate\(\) called the network \d+ times, \d+ of them recording "
-                            r"a graph"]),
+                           [r"evaluate\(\) called the network \d+ times, \d+ of them while the "
+                            r"engine recorded a graph"]),
 }
 
 
@@ -472,7 +500,10 @@ def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_pa
     line = line_of(out, f"  FAILED  {check}")
     for pattern in said:
         assert re.search(pattern, line), line
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 5 and code == 1, out
+    others = [line for line in re.findall(r"^  FAILED  .*", out, re.M)
+              if not line.startswith(f"  FAILED  {check}")]
+    assert all("follow-on of the check" in other for other in others) and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 6 - len(others), out
 
 
 # Exercise 9's new parts, one mistake each: (the line planted, its replacement, the check that
@@ -484,6 +515,14 @@ ENGINE_MISTAKES = {
     "sum's vjp not reshaped": ("return np.broadcast_to(np.reshape(g, kept), self.data.shape)",
                                "return np.broadcast_to(g, self.data.shape)",
                                "Tensor.sum", [r"which axes must it have"]),
+    "softmax with a vjp of its own": ("    s = z - Tensor(z.data.max(axis=1, keepdims=True))\n"
+                                      "    lse = log(exp(s).sum(axis=1, keepdims=True))",
+                                      "    p = np.exp(z.data - z.data.max(axis=1, keepdims=True))\n"
+                                      "    p /= p.sum(axis=1, keepdims=True)\n"
+                                      "    return record(np.mean(np.sum(-y.data * np.log(p), 1)), "
+                                      "(z,), (lambda g: g * (p - y.data) / len(p),))",
+                                      "softmax_cross_entropy", [r"is 1 recorded operation",
+                                                                r"not with a vjp of its own"]),
     "record() of constants": ("    if not no_grad.recording or not any(p.requires_grad for p in "
                               "parents):", "    if not no_grad.recording:",
                               "record() and no_grad",
@@ -515,3 +554,38 @@ def test_exercise_11_fit_that_does_not_reset_stop_training_is_named(capsys, tmp_
     line = line_of(out, "  FAILED  callbacks:")
     assert "stop_training was left set by an earlier fit()" in line, line
     assert code == 1
+
+
+def test_exercise_11_early_stopping_rule_is_keras_own():
+    """The checker's rule for EarlyStopping against keras.callbacks.EarlyStopping itself, on
+    the check's cases (in a process of its own: Keras and PyTorch do not share one)."""
+    import json
+    import subprocess
+    import sys
+    from exercises.checks import ex11
+    code = """
+import json, sys
+import keras
+class Held:
+    stop_training = False
+stops = []
+for settings, values in json.loads(sys.argv[1]):
+    early, held = keras.callbacks.EarlyStopping(**settings), Held()
+    early.set_model(held)
+    early.on_train_begin()
+    stop = None
+    for epoch, value in enumerate(values):
+        early.on_epoch_end(epoch, {settings.get("monitor", "val_loss"): value})
+        if held.stop_training:
+            stop = epoch
+            break
+    stops.append(stop)
+print(json.dumps(stops))
+"""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ex11.EARLY)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    keras_stops = json.loads(done.stdout.strip().splitlines()[-1])
+    assert keras_stops == [ex11.keras_early_stop(s, v) for s, v in ex11.EARLY]
+    assert len(set(map(str, keras_stops))) >= 3               # the cases tell rules apart

@@ -275,7 +275,7 @@ class Exercise:
             seen = re.split(r"(?<=\.)\s+(?=[A-Z(])", detail, maxsplit=1)[0].rstrip(".")
             detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
                       f"uses {names} too, through your code; fix that one first (here: "
-                      f"{one_line(seen, 200)})")
+                      f"{one_line(seen, 400)})")
             self.notes = []
         elif not ok:
             self.suspects.append((label.split(":")[0].split(" (")[0], sorted(self.used)))

@@ -28,7 +28,9 @@ def run(ex):
         found = out.get("parameters")
         require(found == ["weight", "bias"],
                 f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
-                + (": register the bias too" if found == ["weight"] else
+                + (": self.bias does not require grad, so it is no parameter: make it with "
+                   "parameter()" if found == ["weight"] and not out.get("bias_requires_grad") else
+                   ": register the bias too" if found == ["weight"] else
                    ": register the weight too" if found == ["bias"] else
                    ": register weight, then bias" if found == ["bias", "weight"] else
                    ": does Module.__setattr__ register a tensor whose requires_grad is set?"
@@ -43,8 +45,9 @@ def run(ex):
         mine = array(out.get("weight"), "weight")
         require(mine.shape == (6, 3), f"weight has shape {mine.shape}, not (6, 3): in_features x "
                                       f"out_features, as level 3's W1")
-        require(np.abs(mine - weight).max() <= 1e-15, "weight is not "
-                "level4_numpy.glorot_normal(in_features, out_features, rng, dtype)")
+        require(np.abs(mine - weight).max() <= 1e-15,
+                "weight does not start where level 4's W1 starts from the same rng: how does "
+                "level 4's init_params draw W1, and does anything draw from rng before it?")
         require(np.all(array(out.get("bias"), "bias") == 0), "bias is not zeros")
         if isinstance(out.get("out"), str):
             raise Failure(f"Linear(6, 3)(x) raised {out['out'][:200]}")
@@ -61,7 +64,9 @@ def run(ex):
         found = out.get("parameters")
         require(found == order, f"Sequential(first, Tanh(), second).parameters() gives "
                                 f"{described(found)}, not {', '.join(order)}: its own (none), "
-                                f"then each registered module's, in order")
+                                f"then each registered module's, in order"
+                + (" - are its layers registered, in _modules, under \"0\", \"1\", ...?"
+                   if not found else ""))
         nested = order[:2] + order[2:] + ["third.weight", "third.bias"]
         found = out.get("nested")
         require(found == nested, f"Sequential(Sequential(first, Tanh(), second), Tanh(), third)"
@@ -76,7 +81,9 @@ def run(ex):
                 f"parameter (again), gives {described(found)}, not {described(want)}: register "
                 f"parameters and modules only, a name assigned again replaces what it held in "
                 f"its place, and its own parameters come first, then those of its modules")
-        require(out.get("indexing") == [True, True], "model[0] and model[2] are not the layers")
+        require(out.get("indexing") == [True, True],
+                "model[0] and model[2] are not the first and third layers: the given "
+                "__getitem__ looks in _modules, under \"0\", \"1\", ...")
         t = array(out.get("tanh"), "Tanh()(x)")
         require(np.abs(t - np.tanh(x)).max() <= 1e-15, "Tanh() does not give tanh(x)")
         w1, b1, w2, b2 = [array(a, "a layer's parameter") for a in out.get("layers", [])]
@@ -89,6 +96,34 @@ def run(ex):
     ex.check("Sequential: the layers' parameters in order, nested too; what a module registers; "
              "forward; Tanh", sequential,
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward"])
+
+    def names():
+        import torch
+        out = ex.task("exercise_10_names", x, ex.seed)
+        require(isinstance(out, dict), "named_parameters() gave nothing")
+        linear = lambda i, o: torch.nn.Linear(i, o)           # noqa: E731 - PyTorch's names
+        model = torch.nn.Sequential(linear(6, 4), torch.nn.Tanh(), linear(4, 3))
+        holder = torch.nn.Module()
+        holder.own = torch.nn.Parameter(torch.zeros(2))
+        holder.other = torch.nn.Parameter(torch.zeros(2))
+        holder.layer = linear(2, 2)
+        holder.own = torch.nn.Parameter(torch.ones(2))
+        want = {"model": ("Sequential(Linear, Tanh(), Linear)", model),
+                "nested": ("Sequential(that Sequential, Tanh(), Linear)",
+                           torch.nn.Sequential(model, torch.nn.Tanh(), linear(3, 2))),
+                "mixed": ("the module m of the Sequential check", holder)}
+        for key, (what, theirs) in want.items():
+            found = out.get(key, {})
+            expected = [name for name, p in theirs.named_parameters()]
+            require(found.get("names") == expected,
+                    f"{what}.named_parameters() names {found.get('names')}, nn.Module's "
+                    f"{expected}")
+            require(found.get("same"), f"{what}.named_parameters() does not give the tensors of "
+                                       f"its parameters(), in the same order")
+        return (f"the names as nn.Module's ({', '.join(out['nested']['names'])} for the nested "
+                f"one), the tensors as parameters()")
+    ex.check("named_parameters(): each parameter under its dotted name, as nn.Module's", names,
+             needs=LINEAR + ["Module.named_parameters", "Tanh.forward", "Sequential.__init__"])
 
     def sgd():
         params, xb, yb = helpers.check_batch(hidden=7, rows=6, seed=ex.seed)
@@ -174,8 +209,8 @@ def run(ex):
                 raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new permutation "
                               f"at each pass over the loader")
         require(found == again, "two loaders given generators seeded alike gave different "
-                                "batches: draw the order from the generator you were given "
-                                "(torch.randperm(n, generator=...)), not from torch's global one")
+                                "batches: draw the order from the generator you were given, not "
+                                "from torch's global one")
         require(found != other, "generators seeded differently gave the same batches: the "
                                 "order does not come from the generator")
         return (f"{n} rows, batches of {batch}, 3 epochs: each row once per epoch, a new order "

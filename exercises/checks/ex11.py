@@ -17,6 +17,14 @@ FIT = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)          # last
 HISTORY = 1e-10               # an epoch's reported loss or accuracy against the reference's
 FUNCTIONS = ["Model.compile", "Model.fit"]
 EVALUATE = 40                 # evaluate()'s batch size: the checker's 210 test rows end on 10
+# EarlyStopping's cases: (settings, the monitored number epoch by epoch). A plateau is no
+# improvement; nor is one smaller than min_delta; the wait counts from the last improvement.
+EARLY = [({"patience": 0}, [0.5, 0.4, 0.3, 0.35, 0.2]),
+         ({"patience": 2}, [0.5, 0.4, 0.45, 0.41, 0.3, 0.31, 0.32, 0.33]),
+         ({"patience": 1, "min_delta": 0.05}, [0.5, 0.46, 0.3, 0.28, 0.2, 0.1]),
+         ({"patience": 3}, [0.5, 0.5, 0.5, 0.5, 0.5]),
+         ({"monitor": "loss", "patience": 1}, [0.9, 0.8, 0.7, 0.6]),
+         ({"patience": 0}, [0.7, 0.9])]
 
 
 def run(ex):
@@ -84,10 +92,15 @@ def run(ex):
                     f"per epoch, {config['epochs']} epochs, as Keras's")
             theirs = keras["history"][key]
             gap = float(np.abs(np.subtract(found, theirs)).max())
+            found_why = [why for why, made in (validation_variants(
+                exact_run(start, data, config), data, config) if key == "val_loss" and
+                gap > HISTORY else []) if np.abs(np.subtract(found, made)).max() <= HISTORY]
             require(gap <= HISTORY, f"with validation_data, fit() reports {key} {shown(found)}, "
                                     f"Keras's fit() {shown(theirs)} (largest difference "
-                                    f"{gap:.1e}, allowed {HISTORY:g}): the loss and accuracy of "
-                                    f"the whole validation set, after the epoch's last step")
+                                    f"{gap:.1e}, allowed {HISTORY:g})" +
+                    (f": yours is {found_why[0]}" if found_why else
+                     ": the loss and accuracy of the whole validation set, after the epoch's "
+                     "last step"))
         keras_history = float(max(np.abs(np.subtract(history[k], keras["history"][k])).max()
                                   for k in ("loss", "acc", "val_loss", "val_acc")))
         passed["in order"] = True
@@ -254,16 +267,14 @@ def run(ex):
                                                  f"under the history's keys")
             own = {k: history[k][epoch] for k in keys}
             gap = max(abs(logs[k] - own[k]) for k in keys)
-            require(gap <= HISTORY, f"the logs of epoch {epoch} are {shown(list(logs.values()))}"
-                                    f", your history's numbers of that epoch "
-                                    f"{shown(list(own.values()))}: logs are the numbers just put "
-                                    f"in the history")
+            require(gap <= HISTORY, f"the logs of epoch {epoch} are {labelled(logs)}; your "
+                                    f"history's numbers of that epoch {labelled(own)}: logs are "
+                                    f"the numbers just put in the history")
         for epoch, want in enumerate(expected):
             gap = max(abs(history[k][epoch] - want[k]) for k in want)
             require(gap <= HISTORY, f"the history of epoch {epoch} is "
-                                    f"{shown([history[k][epoch] for k in want])}, level 4's "
-                                    f"{shown(list(want.values()))} (largest difference "
-                                    f"{gap:.1e})")
+                                    f"{labelled({k: history[k][epoch] for k in want})}; level "
+                                    f"4's {labelled(want)} (largest difference {gap:.1e})")
         diff = helpers.max_abs_difference(weights(out.get("weights"), "the weights"), params)
         require(diff <= EXACT, f"after the {config['epochs']} epochs that ran, largest |dW| from "
                                f"level 4 {diff:.2e}; the lockstep wants <= {EXACT:g}")
@@ -273,6 +284,28 @@ def run(ex):
     ex.check("callbacks: on_epoch_end(epoch, logs) after each epoch; a callback that sets "
              "stop_training ends fit()", callbacks, needs=FUNCTIONS)
 
+
+    def early():
+        out = ex.task("exercise_11_early", EARLY, start, data, config)
+        require(isinstance(out, dict) and isinstance(out.get("stops"), list),
+                "EarlyStopping gave nothing back")
+        for (settings, values), mine in zip(EARLY, out["stops"]):
+            want = keras_early_stop(settings, values)
+            said = ", ".join(f"{k}={v!r}" for k, v in settings.items())
+            require(mine == want,
+                    f"EarlyStopping({said}) fed {settings.get('monitor', 'val_loss')} "
+                    f"{', '.join(f'{v:g}' for v in values)} (epochs 0 to {len(values) - 1}) "
+                    f"stops {when(mine)}, Keras's {when(want)}")
+        require(out.get("model"), "fit() did not give the callback .model (this Model) before "
+                                  "training, as Keras's fit() does")
+        require(out.get("epochs") == 2,
+                f"fit() with EarlyStopping(monitor=\"loss\", min_delta=1.0), which no epoch can "
+                f"improve on, ran {out.get('epochs')} epochs of {2 * config['epochs']}, not 2")
+        return (f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them; inside fit(), "
+                f"stopped after epoch 1")
+    ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience), inside "
+             "fit() too", early, needs=FUNCTIONS + ["EarlyStopping.__init__",
+                                                    "EarlyStopping.on_epoch_end"])
 
     def evaluated():
         out = ex.task("exercise_11_evaluate", start, data, dict(config, evaluate=EVALUATE))
@@ -301,10 +334,10 @@ def run(ex):
         require(recording, "evaluate() never called the network")
         require(not any(recording),
                 f"on level 3½'s engine, evaluate() called the network {len(recording)} times, "
-                f"{sum(recording)} of them recording a graph: nothing is differentiated there. "
-                f"Use the name no_grad of your file, which the checker put level 3½'s behind "
-                f"(a @no_grad() decorator keeps the no_grad of the moment the class was "
-                f"defined)")
+                f"{sum(recording)} of them while the engine recorded a graph, which nothing "
+                f"differentiates. The checker put level 3½'s no_grad behind the name no_grad of "
+                f"your file for this run: does evaluate() run the network inside it, looked up "
+                f"when evaluate() runs?")
         on_engine = out.get("engine")
         start_numbers = level4_numpy.evaluate(start, x_test, y_test)
         require(isinstance(on_engine, list) and len(on_engine) == 2 and
@@ -316,6 +349,33 @@ def run(ex):
     ex.check(f"evaluate(): [loss, accuracy] as Keras's, in batches of {EVALUATE} (the last one "
              f"shorter), recording no graph", evaluated,
              needs=["Model.compile", "Model.fit", "Model.evaluate"])
+
+
+def exact_run(start, data, config):
+    """Level 4's weights after each epoch, in dataset order: [params after epoch 1, ...]."""
+    params, after = {k: v.copy() for k, v in start.items()}, []
+    for epoch in range(config["epochs"]):
+        level4_numpy.train_epoch(params, data["x_train"], data["y_train"], config["batch_size"],
+                                 config["lr"], None, False)
+        after.append({k: v.copy() for k, v in params.items()})
+    return after
+
+
+def validation_variants(runs, data, config):
+    """What a validation pass with a usual mistake reports as each epoch's loss, with the mistake
+    in words: [(words, [loss of epoch 1, ...]), ...]."""
+    b, x, y = config["batch_size"], data["x_test"], data["y_test"]
+    last = len(x) % b
+    plain, full = [], []
+    for params in runs:
+        z2 = level4_numpy.forward(x, params)[1]
+        losses = [level4_numpy.loss_fn(z2[i:i + b], y[i:i + b]) for i in range(0, len(x), b)]
+        plain.append(np.mean(losses))
+        full.append(sum(losses) * b / len(x))
+    why = (f"Keras weights each batch by its rows, and the last batch of these {len(x)} rows "
+           f"has {last}")
+    return [(f"the plain mean of the validation batches' losses; {why}", plain),
+            (f"every validation batch weighted as a full one of {b} rows; {why}", full)]
 
 
 def shown_key(found):
@@ -378,3 +438,27 @@ def variants(start, data, config):
 
 def shown(values):
     return ", ".join(f"{v:.6f}" for v in values)
+
+
+def labelled(numbers):
+    """{"loss": 0.3, ...} as "loss 0.300000, ..."."""
+    return ", ".join(f"{k} {v:.6f}" for k, v in numbers.items())
+
+
+def keras_early_stop(settings, values):
+    """The epoch after which Keras's EarlyStopping (mode "min") sets stop_training on these
+    values, None if never: its rule, as keras/src/callbacks/early_stopping.py has it."""
+    patience, min_delta = settings.get("patience", 0), settings.get("min_delta", 0.0)
+    wait, best = 0, None
+    for epoch, current in enumerate(values):
+        wait += 1
+        if best is None or current + min_delta < best:
+            best, wait = current, 0
+            continue
+        if wait >= patience and epoch > 0:
+            return epoch
+    return None
+
+
+def when(epoch):
+    return "never" if epoch is None else f"after epoch {epoch}"

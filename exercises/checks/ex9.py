@@ -153,6 +153,11 @@ def compare(ex, label, op, inputs, names):
             + (f" (yours is {times:.4g} times PyTorch's)"
                if np.allclose(value, times * exact_value, rtol=1e-6, atol=0)
                and abs(times - 1) > 1e-3 else ""))
+    if op == "softmax_cross_entropy":
+        require(out.get("nodes", 0) >= 4,
+                f"{label} is {out.get('nodes')} recorded operation(s) from z to the loss: write "
+                f"it with your engine's operations (their vjps then give its gradient), not "
+                f"with a vjp of its own")
     grads = out.get("grads")
     require(isinstance(grads, list) and len(grads) == len(exact_grads),
             f"{label}: the engine gave {0 if not isinstance(grads, list) else len(grads)} "
@@ -288,15 +293,6 @@ def run(ex):
     ex.check("exp and log", checks([("exp(z)", "exp", [draw(5, 3)], ["z"]),
                                     ("log(z)", "log", [np.abs(draw(5, 3)) + 0.1], ["z"])]),
              needs=["exp", "log"] + BACKWARD)
-    onehot = np.eye(10)[rng.integers(0, 10, size=6)]
-    ex.check("softmax_cross_entropy, of your operations, against PyTorch's cross_entropy "
-             "(entries of z up to about 3, and in the thousands)",
-             checks([("softmax_cross_entropy(z, y)", "softmax_cross_entropy",
-                      [draw(6, 10, scale=1), onehot], ["z"]),
-                     ("softmax_cross_entropy(Z, y), entries of Z in the thousands",
-                      "softmax_cross_entropy", [draw(6, 10, scale=1000), onehot], ["Z"])]),
-             needs=["softmax_cross_entropy"] + BACKWARD)
-
     def order():
         out = ex.task("exercise_9_order")
         require(isinstance(out, dict), "backward() gave no account of its vjps")
@@ -336,6 +332,9 @@ def run(ex):
                               f"deep: {recursion}") from None
             raise
         require(isinstance(out, dict), "backward() gave no account of the walk")
+        require(out.get("calls") is not None,
+                "backward() never read the .parents of the checker's tensors (made by your "
+                "record()): walk the graph through each tensor's .parents, as Tensor keeps them")
         require(out.get("calls", 0) < DEEP // 10, f"backward() went {out.get('calls'):,} calls "
                                                    f"deep on a graph {DEEP:,} operations deep: "
                                                    f"{recursion}")
@@ -379,6 +378,15 @@ def run(ex):
                 f"random): gradients as PyTorch's")
     ex.check(f"backward() on {GRAPHS} graphs with shared tensors, against PyTorch", graphs,
              needs=["Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__", "tanh"] + BACKWARD)
+
+    onehot = np.eye(10)[rng.integers(0, 10, size=6)]
+    ex.check("softmax_cross_entropy, of your operations, against PyTorch's cross_entropy "
+             "(entries of z up to about 3, and in the thousands)",
+             checks([("softmax_cross_entropy(z, y)", "softmax_cross_entropy",
+                      [draw(6, 10, scale=1), onehot], ["z"]),
+                     ("softmax_cross_entropy(Z, y), entries of Z in the thousands",
+                      "softmax_cross_entropy", [draw(6, 10, scale=1000), onehot], ["Z"])]),
+             needs=["softmax_cross_entropy"] + BACKWARD)
 
     def lockstep():
         config = dict(LOCK9, seed=ex.seed % 1000)

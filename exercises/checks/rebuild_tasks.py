@@ -63,10 +63,17 @@ def exercise_9_op(module, op, inputs, weights):
                     "tanh": module.tanh, "relu": module.relu, "logaddexp": module.logaddexp,
                     "mean": module.mean, "exp": module.exp, "log": module.log}[op]
         out = function(*leaves)
+    nodes, todo, seen = 0, [out], set()       # the operations between the leaves and out
+    while todo:
+        t = todo.pop()
+        if id(t) not in seen and getattr(t, "parents", ()):
+            seen.add(id(t))
+            nodes += 1
+            todo += list(t.parents)
     weights = np.array(weights)
     loss = module.record(np.sum(out.data * weights), (out,), (lambda g: g * weights,))
     loss.backward()
-    return {"value": np.asarray(out.data),
+    return {"value": np.asarray(out.data), "nodes": nodes,
             "grads": [None if t.grad is None else np.asarray(t.grad) for t in leaves]}
 
 
@@ -141,37 +148,43 @@ def frames():
     return n
 
 
-class Probe(tuple):
-    """A tensor's parents that note how many calls deep the walk is when it reads them."""
-    deepest = 0
+deepest = [0]                                  # the most calls deep a probed .parents was read
 
-    def note(self):
-        Probe.deepest = max(Probe.deepest, frames())
 
-    def __iter__(self):
-        self.note()
-        return super().__iter__()
+def probed(t):
+    """The student's tensor t, its class switched to a subclass of its own whose .parents notes
+    how many calls deep the code reading it is (kept however record() stores the parents)."""
+    class Probed(type(t)):
+        @property
+        def parents(self):
+            deepest[0] = max(deepest[0], frames())
+            if "parents" in self.__dict__:
+                return self.__dict__["parents"]
+            return super(Probed, self).parents   # a class of the student's that makes its own
 
-    def __getitem__(self, i):
-        self.note()
-        return super().__getitem__(i)
+        @parents.setter
+        def parents(self, value):
+            self.__dict__["parents"] = value
+    t.__class__ = Probed
+    return t
 
 
 def exercise_9_deep(module, depth, x):
     """h = x, then h = h + x `depth` times, made with the checker's own nodes (record()): a
-    graph `depth` operations deep that uses x at every step; the deepest node's parents note
-    how many calls deep backward() is when it reads them. backward() from sum(h); x's .grad, and
+    graph `depth` operations deep that uses x at every step; x and the deepest node note how many
+    calls deep backward() is when it reads their parents. backward() from sum(h); x's .grad, and
     the calls backward() went down."""
-    leaf = module.Tensor(np.array(x), requires_grad=True)
+    leaf = probed(module.Tensor(np.array(x), requires_grad=True))
     h = leaf
     for i in range(depth):
-        parents = (h, leaf) if i else Probe((h, leaf))
-        h = module.record(h.data + leaf.data, parents, (lambda g: g, lambda g: g))
+        h = module.record(h.data + leaf.data, (h, leaf), (lambda g: g, lambda g: g))
+        if i == 0:
+            h = probed(h)
     loss = module.record(np.sum(h.data), (h,), (lambda g: g * np.ones_like(h.data),))
-    Probe.deepest, start = 0, frames()
+    deepest[0], start = 0, frames()
     loss.backward()
     return {"grad": None if leaf.grad is None else np.asarray(leaf.grad),
-            "calls": max(Probe.deepest - start, 0)}
+            "calls": max(deepest[0] - start, 0) if deepest[0] else None}
 
 
 def exercise_9_graphs(module, programs, leaves, weights):
@@ -222,11 +235,21 @@ def exercise_10_linear(module, x, seed):
     return {"parameters": tagged(given, {"weight": layer.weight, "bias": layer.bias}),
             "weight": layer.weight.detach().numpy(), "bias": layer.bias.detach().numpy(),
             "requires_grad": [bool(p.requires_grad) for p in given],
+            "bias_requires_grad": bool(getattr(getattr(layer, "bias", None), "requires_grad",
+                                               False)),
             "out": out,
             "float32": [str(single.weight.dtype).split(".")[-1],
                         str(single.bias.dtype).split(".")[-1]],
             "float64": [str(layer.weight.dtype).split(".")[-1],
                         str(layer.bias.dtype).split(".")[-1]]}
+
+
+def indexed(model, i):
+    """model[i], or None where the given __getitem__ finds nothing under str(i)."""
+    try:
+        return model[i]
+    except (KeyError, IndexError):
+        return None
 
 
 def exercise_10_sequential(module, x, seed):
@@ -242,7 +265,7 @@ def exercise_10_sequential(module, x, seed):
     return {"parameters": tagged(list(model.parameters()), named),
             "nested": tagged(list(nested.parameters()),
                              {**named, "third.weight": third.weight, "third.bias": third.bias}),
-            "indexing": [model[0] is first, model[2] is second],
+            "indexing": [indexed(model, 0) is first, indexed(model, 2) is second],
             "tanh": module.Tanh()(torch.from_numpy(x)).numpy(),
             "layers": [t.detach().numpy() for t in (first.weight, first.bias, second.weight,
                                                     second.bias)],
@@ -266,6 +289,30 @@ def mixed(module, layer):
     return tagged(list(holder.parameters()), {"own": own, "other": other, "again": again,
                                               "batch": holder.batch, "weight": layer.weight,
                                               "bias": layer.bias})
+
+
+def exercise_10_names(module, x, seed):
+    """named_parameters() of the student's Sequential(Linear, Tanh, Linear), of one inside
+    another, and of the Module of mixed(): the names, and whether the tensors are parameters()'s,
+    in its order."""
+    import torch
+    rng = np.random.default_rng(seed)
+    model = module.Sequential(module.Linear(x.shape[1], 4, rng, np.float64), module.Tanh(),
+                              module.Linear(4, 3, rng, np.float64))
+    nested = module.Sequential(model, module.Tanh(), module.Linear(3, 2, rng, np.float64))
+    holder = module.Module()
+    holder.own = module.parameter(np.zeros(2))
+    holder.other = module.parameter(np.ones(2))
+    holder.layer = module.Linear(2, 2, rng, np.float64)
+    holder.batch = torch.zeros(2)
+    holder.own = module.parameter(np.ones(2))
+
+    def names(m):
+        pairs = list(m.named_parameters())
+        same = [p for name, p in pairs] == list(m.parameters()) and all(
+            a is b for (name, a), b in zip(pairs, m.parameters()))
+        return {"names": [str(name) for name, p in pairs], "same": bool(same)}
+    return {"model": names(model), "nested": names(nested), "mixed": names(holder)}
 
 
 def exercise_10_sgd(module, start, x, y, lr):
@@ -452,6 +499,34 @@ def exercise_11_evaluate(module, start, data, config):
         on_engine = other.evaluate(data["x_test"], data["y_test"], batch_size=config["evaluate"])
     return {"result": [float(v) for v in found], "moved": moved, "recording": recording,
             "engine": [float(v) for v in on_engine]}
+
+
+def exercise_11_early(module, cases, start, data, config):
+    """The student's EarlyStopping on each case - its settings and a run of the monitored
+    number, fed epoch by epoch to on_epoch_end (with a model that only has stop_training) - and
+    the epoch after which it set stop_training (None: never); then inside the student's fit()
+    over level 2's model, EarlyStopping(monitor="loss", min_delta=1.0), 2 * config["epochs"]
+    epochs: the epochs the history holds, and whether each callback was given .model."""
+    class Held:
+        stop_training = False
+    stops = []
+    for settings, values in cases:
+        early, held = module.EarlyStopping(**settings), Held()
+        early.model = held
+        stop = None
+        for epoch, value in enumerate(values):
+            early.on_epoch_end(epoch, {settings.get("monitor", "val_loss"): value,
+                                       "other": 0.0})
+            if held.stop_training:
+                stop = epoch
+                break
+        stops.append(stop)
+    model, trainer = over_level2(module, start, config)
+    early = module.EarlyStopping(monitor="loss", min_delta=1.0)
+    history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                          epochs=2 * config["epochs"], shuffle=False, callbacks=[early])
+    return {"stops": stops, "epochs": len(history.history.get("loss", [])),
+            "model": getattr(early, "model", None) is trainer}
 
 
 def exercise_11_engine(module, start, data, config):

@@ -60,7 +60,8 @@ def run(student, seed, own_engine=True, on_hold=None):
     moved = helpers.max_abs_difference(mine, start)
     to_torch = helpers.max_abs_difference(mine, params_files.from_torch_model(model))
     engine = ("your engine (9)" if own_engine else
-              "level 3½'s engine (Exercise 9 does not pass: once it does, on yours)")
+              "level 3½'s engine (Exercise 9 not started or not passing: once it passes, "
+              "on yours)")
     return (f"The whole stack - your fit() (11) on your Linear, Tanh, Sequential and SGD (10) on "
             f"{engine}, float64, {config['rows']} rows, batch {config['batch_size']}, "
             f"H {config['hidden']}, lr {config['lr']:g}, {config['epochs']} epochs, loss "

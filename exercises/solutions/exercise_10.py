@@ -64,9 +64,13 @@ class Module:
     def __call__(self, x):
         return self.forward(x)
 
+    def named_parameters(self):                # its own, then each module's, "name." before
+        return (list(self._parameters.items())
+                + [(f"{name}.{inner}", p) for name, m in self._modules.items()
+                   for inner, p in m.named_parameters()])
+
     def parameters(self):
-        return (list(self._parameters.values())
-                + [p for m in self._modules.values() for p in m.parameters()])
+        return [p for name, p in self.named_parameters()]
 
 
 class Linear(Module):

@@ -70,6 +70,8 @@ class Model:
         rng = np.random.default_rng() if rng is None else rng
         history, n = History(), len(x)
         self.stop_training = False
+        for callback in callbacks:                           # as Keras's set_model()
+            callback.model = self
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch
             total_loss = correct = 0.0
@@ -107,6 +109,26 @@ class Model:
                 total_loss += float(as_array(self.loss(z2, as_tensor(yb)))) * len(xb)
                 correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
         return [total_loss / len(x), float(correct / len(x))]     # each batch by its rows
+
+
+class EarlyStopping:
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0):
+        self.monitor, self.min_delta, self.patience = monitor, min_delta, patience
+        self.wait, self.best = 0, None
+
+    def on_epoch_end(self, epoch, logs):
+        # Keras's rule, read in keras/src/callbacks/early_stopping.py: every epoch counts towards
+        # the wait; an improvement (smaller than the best by more than min_delta) resets it and
+        # never stops; otherwise stop once the wait reaches patience, but never after epoch 0.
+        current = logs.get(self.monitor)
+        if current is None:
+            return
+        self.wait += 1
+        if self.best is None or current + self.min_delta < self.best:
+            self.best, self.wait = current, 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.model.stop_training = True
 
 
 def main(argv=None):

@@ -13,12 +13,12 @@ train_step, unchanged, on your pieces: in float64, from level 4's start, in data
 weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTorch's
 DataLoader).
 
-In Module, Linear, Tanh, Sequential and SGD, compute only with: the three names below
-(`parameter`, `tanh`, `no_grad`); @ and +; -= of a number times a gradient; `.grad = None`. Then
-those pieces run
-on any engine put behind the three names - the checker puts level 3½'s there, and
-`python -m exercises.check stack` the engine of Exercise 9. The DataLoader is PyTorch's side
-only: it may use torch as it likes.
+Your pieces reach the tensor library through three names only, given below: `parameter`,
+`tanh` and `no_grad`. On tensors, Module, Linear, Tanh, Sequential and SGD use only those, `@`,
+`+`, `p -= number * p.grad`, and `p.grad = None` (NumPy, and level4_numpy for the initial draw,
+as you like). Then they run on any engine put behind the three names - the checker puts level
+3½'s there, and `python -m exercises.check stack` the engine of Exercise 9. The DataLoader is
+PyTorch's side only: it may use torch as it likes.
 """
 
 import os
@@ -64,13 +64,19 @@ class Module:
 
     def __setattr__(self, name, value):
         """self.name = value calls this. Set the attribute, and register value under name, as
-        nn.Module does: a parameter (here, a tensor that requires grad, as parameter() makes) in
-        _parameters, a Module in _modules, anything else nowhere. A name assigned again holds
-        the new value, in its old place. Returns None."""
+        nn.Module does: a parameter in _parameters, a Module in _modules, anything else nowhere.
+        Here a parameter is a tensor that requires grad, as parameter() makes (a simplification:
+        nn.Module registers nn.Parameter objects only; question 1 asks why). A name assigned
+        again holds the new value, in its old place. Returns None."""
         raise NotImplementedError
 
     def __call__(self, x):
         return self.forward(x)
+
+    def named_parameters(self):
+        """Returns a list of (name, tensor) pairs: the tensors of parameters(), in its order,
+        each under the name nn.Module's named_parameters() gives it ("0.weight", ...)."""
+        raise NotImplementedError
 
     def parameters(self):
         """Returns a list of the tensors to train, in nn.Module's order: this module's own, then

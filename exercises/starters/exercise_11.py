@@ -85,8 +85,10 @@ class Model:
             and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
             epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
-          * then each callback's on_epoch_end(epoch, logs), as Keras's fit() calls it (the
-            epoch counted from 0, logs that epoch's numbers under the history's keys);
+          * before the first epoch, each callback's .model set to this Model, as Keras's fit()
+            sets it;
+          * after each epoch, each callback's on_epoch_end(epoch, logs), as Keras's fit() calls
+            it (the epoch counted from 0, logs that epoch's numbers under the history's keys);
           * no more epochs once self.stop_training is set, as in Keras (a callback may set it,
             as EarlyStopping does).
         Returns the History."""
@@ -96,6 +98,21 @@ class Model:
         """The loss and accuracy of the compiled network on x and y (NumPy arrays, as in fit()),
         in batches of batch_size rows, as Keras's evaluate() returns them, recording no graph.
         Returns [loss, accuracy]."""
+        raise NotImplementedError
+
+
+class EarlyStopping:
+    """A callback that stops fit() once a number of the logs has stopped improving, as Keras's
+    keras.callbacks.EarlyStopping(monitor, min_delta, patience) does for a number to make small
+    (a loss), one instance per fit(). fit() gives it .model."""
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0):
+        """Keep the settings. Returns None."""
+        raise NotImplementedError
+
+    def on_epoch_end(self, epoch, logs):
+        """Sets self.model.stop_training after the epoch where Keras's EarlyStopping would.
+        Returns None."""
         raise NotImplementedError
 
 
