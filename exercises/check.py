@@ -25,11 +25,12 @@ and 8) runs in a process of its own, because TensorFlow and PyTorch do not share
 
 Exit code: 0 when every check passed, 1 when one failed, 2 for a mistake on the command line.
 
-When Exercises 9, 10 and 11 are checked together (`stack` or `all`) and 10 and 11 pass, the
-last line trains the whole stack - your fit() on your Linear, Tanh, Sequential and SGD, on your
-engine if Exercise 9 passes too, else on level 3½'s - and says how far its weights end from
-Keras's fit(), level 2's and level 4's. `stack` leaves Exercise 9 out, and says so, while its
-starter is untouched: a class set 10 and 11 only.
+When Exercises 9, 10 and 11 all pass (`stack` or `all`), the last line trains the whole stack -
+your fit() on your Linear, Tanh, Sequential and SGD, on your engine - and says how far its
+weights end from Keras's fit(), level 2's and level 4's. `stack` leaves out Exercise 9 or 10
+while none of its functions is written (a class not set it), and trains once Exercise 11
+passes, with level 3½'s engine, or its model and update, standing in for what is left out or
+does not pass yet; the line says which.
 
 After each exercise's checks a note says which questions of its answers_N.md (the written
 answers, beside exercise_N.py) are still empty; the checker does not grade them.
@@ -67,16 +68,17 @@ def make_parser():
 
 
 def started(folder, number):
-    """Whether exercise_N.py in folder differs from its blank starter: some function written."""
-    from exercises.checks.core import unwritten_functions
+    """Whether exercise_N.py in folder has any of the functions the exercise asks for written:
+    False while every one still raises NotImplementedError, as in the blank starter."""
     import ast
+    import importlib
+    from exercises.checks.core import unwritten_functions
     try:
         with open(os.path.join(folder, f"exercise_{number}.py"), encoding="utf-8") as f:
-            mine = unwritten_functions(ast.parse(f.read()))
+            unwritten = unwritten_functions(ast.parse(f.read()))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return True                            # checked, and its own check says what is wrong
-    with open(os.path.join(STARTERS, f"exercise_{number}.py"), encoding="utf-8") as f:
-        return mine != unwritten_functions(ast.parse(f.read()))
+    return not set(importlib.import_module(module_name(number)).WRITE) <= unwritten
 
 
 def main(argv=None):
@@ -91,10 +93,12 @@ def main(argv=None):
         [int(args.exercise)]
     print(f"Checking {shown(os.path.abspath(args.solutions))}, check batches with --seed "
           f"{args.seed}\n")
-    if args.exercise == "stack" and not started(args.solutions, 9):
-        numbers.remove(9)
-        print("Exercise 9 not started (every function of its starter still raises "
-              "NotImplementedError): left out, and the stack trains on level 3½'s engine.\n")
+    for number in stack.OPTIONAL if args.exercise == "stack" else ():
+        if not started(args.solutions, number):
+            numbers.remove(number)
+            print(f"Exercise {number} not started (every function it asks for still raises "
+                  f"NotImplementedError): left out, and the stack trains on level 3½'s "
+                  f"{stack.STANDS_IN[number]} instead.\n")
     student = remote.Student(args.solutions)             # your own code: not sandboxed
     import importlib
     if any(getattr(importlib.import_module(module_name(n)), "KERAS", False) for n in numbers):
@@ -104,8 +108,10 @@ def main(argv=None):
             done = {n: run_exercise(n, student, args.seed) for n in numbers}
             done = {n: (ex.passed, ex.failed) for n, ex in done.items()}
             finale = None
-            if all(n in done and not done[n][1] for n in stack.PIECES):
-                finale = stack.run(student, args.seed, own_engine=9 in done and not done[9][1])
+            if 11 in done and not done[11][1] and (args.exercise == "stack" or all(
+                    n in done and not done[n][1] for n in stack.NUMBERS)):
+                finale = stack.run(student, args.seed,
+                                   *[n in done and not done[n][1] for n in stack.OPTIONAL])
     finally:
         student.close()
     if len(numbers) > 1:
@@ -116,8 +122,8 @@ def main(argv=None):
     if finale:
         print(f"\n{finale}")
     elif args.exercise == "stack":
-        print("The whole stack trains once Exercises 10 and 11 pass: on level 3½'s engine, "
-              "or on yours once Exercise 9 passes too.")
+        print("The whole stack trains once Exercise 11 passes: on your engine (9) and your "
+              "pieces (10) where they pass, else on level 3½'s.")
     return 0 if all(not failed for passed, failed in done.values()) else 1
 
 

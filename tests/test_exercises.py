@@ -282,8 +282,8 @@ def test_exercise_solution_script_prints_its_figures(mnist_dir, tmp_path, number
 
 def test_exercise_whole_stack_trains_on_the_students_own_framework(capsys, tmp_path):
     """Exercises 9, 10 and 11 pass: the last line trains the three together, and its weights end
-    at rounding level from Keras's, PyTorch's and level 4's. 9 not started: left out, and the
-    same on level 3½'s engine, said so. 11 failing: no such line."""
+    at rounding level from Keras's, PyTorch's and level 4's. 9 and 10 not started: left out,
+    and the same on level 3½'s engine and model, said so. 11 failing: no such line."""
     code, out = checked(capsys, "stack", "--solutions", SOLUTIONS)
     for number in (9, 10, 11):                             # each solution passes its check
         assert f"Exercise {number}: all passed." in out, out
@@ -295,15 +295,17 @@ def test_exercise_whole_stack_trains_on_the_students_own_framework(capsys, tmp_p
     assert all(float(v) <= 1e-12 for v in m.groups()), last
     moved = float(re.search(r"moved up to ([\d.]+)", last).group(1))
     assert moved > 0.05, last                              # it trained
-    shutil.copy(os.path.join(STARTERS, "exercise_9.py"), tmp_path)         # 9 not written:
-    for n in (10, 11):                                                      # on level 3½'s
-        shutil.copy(os.path.join(SOLUTIONS, f"exercise_{n}.py"), tmp_path)  # engine, said so
+    for n in (9, 10):                                          # neither 9 nor 10 started:
+        shutil.copy(os.path.join(STARTERS, f"exercise_{n}.py"), tmp_path)   # both left out,
+    shutil.copy(os.path.join(SOLUTIONS, "exercise_11.py"), tmp_path)       # level 3½ stands in
     seed = re.search(r"--seed (\d+)", out).group(1)       # the same data: Keras's reference
     code, out = checked(capsys, "stack", "--solutions", tmp_path, "--seed", seed)   # is kept
     last = out.strip().splitlines()[-1]
-    assert code == 0 and "Exercise 9 not started" in out and "2 of 2 exercises pass." in out, out
-    assert last.startswith("The whole stack - your fit() (11) on your Linear, Tanh, Sequential "
-                           "and SGD (10) on level 3½'s engine (Exercise 9 not started"), last
+    assert code == 0 and "Exercise 9 not started" in out and "Exercise 10 not started" in out
+    assert "Exercise 11: all passed." in out, out
+    assert last.startswith("The whole stack - your fit() (11) on level 3½'s forward() and update "
+                           "(Exercise 10 left out or not passing) on level 3½'s engine (Exercise 9 "
+                           "left out or not passing)"), last
     m = re.search(r"end ([\d.e+-]+) from Keras's fit\(\), ([\d.e+-]+) from PyTorch's", last)
     assert m and all(float(v) <= 1e-12 for v in m.groups()), last
     with open(os.path.join(SOLUTIONS, "exercise_11.py")) as f:
@@ -312,9 +314,9 @@ def test_exercise_whole_stack_trains_on_the_students_own_framework(capsys, tmp_p
     assert broken != source
     (tmp_path / "exercise_11.py").write_text(broken)
     code, out = checked(capsys, "stack", "--solutions", tmp_path, "--seed", seed)
-    assert code == 1 and "The whole stack -" not in out and "1 of 2 exercises pass" in out, out
-    assert out.rstrip().endswith("The whole stack trains once Exercises 10 and 11 pass: on level "
-                                 "3½'s engine, or on yours once Exercise 9 passes too.")
+    assert code == 1 and "The whole stack -" not in out and "Exercise 11: all passed" not in out
+    assert out.rstrip().endswith("The whole stack trains once Exercise 11 passes: on your engine "
+                                 "(9) and your pieces (10) where they pass, else on level 3½'s.")
 
 
 def test_exercise_table_of_the_teachers_page_counts_what_it_says():

@@ -16,6 +16,9 @@ TITLE = "write level 2's abstractions"
 CHILD = "torch"               # its functions run where PyTorch is (and TensorFlow is not)
 LOCK10 = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)      # last batch: 20 rows
 LINEAR = ["Module.__setattr__", "Module.parameters", "Linear.__init__", "Linear.forward"]
+WRITE = LINEAR + ["Module.named_parameters", "Tanh.forward", "Sequential.__init__",
+                  "Sequential.forward", "SGD.__init__", "SGD.step", "SGD.zero_grad",
+                  "DataLoader.__init__", "DataLoader.__iter__"]         # the student's functions
 
 
 def run(ex):
@@ -111,7 +114,7 @@ def run(ex):
         want = {"model": ("Sequential(Linear, Tanh(), Linear)", model),
                 "nested": ("Sequential(that Sequential, Tanh(), Linear)",
                            torch.nn.Sequential(model, torch.nn.Tanh(), linear(3, 2))),
-                "mixed": ("the module m of the Sequential check", holder)}
+                "mixed": ("m (the module of the Sequential check)", holder)}
         for key, (what, theirs) in want.items():
             found = out.get(key, {})
             expected = [name for name, p in theirs.named_parameters()]
@@ -209,8 +212,8 @@ def run(ex):
                 raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new permutation "
                               f"at each pass over the loader")
         require(found == again, "two loaders given generators seeded alike gave different "
-                                "batches: draw the order from the generator you were given, not "
-                                "from torch's global one")
+                                "batches: is the order drawn from the generator you were given, "
+                                "and from nothing else?")
         require(found != other, "generators seeded differently gave the same batches: the "
                                 "order does not come from the generator")
         return (f"{n} rows, batches of {batch}, 3 epochs: each row once per epoch, a new order "

@@ -18,13 +18,15 @@ HISTORY = 1e-10               # an epoch's reported loss or accuracy against the
 FUNCTIONS = ["Model.compile", "Model.fit"]
 EVALUATE = 40                 # evaluate()'s batch size: the checker's 210 test rows end on 10
 # EarlyStopping's cases: (settings, the monitored number epoch by epoch). A plateau is no
-# improvement; nor is one smaller than min_delta; the wait counts from the last improvement.
+# improvement; nor is one smaller than min_delta, which leaves the best as it was, so that small
+# gains add up; the wait counts from the last improvement.
 EARLY = [({"patience": 0}, [0.5, 0.4, 0.3, 0.35, 0.2]),
          ({"patience": 2}, [0.5, 0.4, 0.45, 0.41, 0.3, 0.31, 0.32, 0.33]),
          ({"patience": 1, "min_delta": 0.05}, [0.5, 0.46, 0.3, 0.28, 0.2, 0.1]),
          ({"patience": 3}, [0.5, 0.5, 0.5, 0.5, 0.5]),
          ({"monitor": "loss", "patience": 1}, [0.9, 0.8, 0.7, 0.6]),
-         ({"patience": 0}, [0.7, 0.9])]
+         ({"patience": 0}, [0.7, 0.9]),
+         ({"patience": 3, "min_delta": 0.1}, [1.0, 0.95, 0.89, 0.88, 0.87, 0.86, 0.85])]
 
 
 def run(ex):
@@ -71,9 +73,9 @@ def run(ex):
                     raise Failure(
                         f"fit() reports the loss {shown(history[key])}, Keras's fit() "
                         f"{shown(keras['history']['loss'])}: yours is the plain mean of the "
-                        f"batches' losses; Keras weights each batch's loss by its rows, and the "
-                        f"last batch of an epoch here has {config['rows'] % config['batch_size']}"
-                        f" rows, not {config['batch_size']}")
+                        f"batches' losses, and the last batch of an epoch here has "
+                        f"{config['rows'] % config['batch_size']} rows, not "
+                        f"{config['batch_size']}: how much does it count in Keras's?")
                 found = [why for why, made in variants(start, data, config)
                          if np.abs(np.subtract(history[key], made[key])).max() <= HISTORY]
                 raise Failure(f"fit() reports {key} {shown(history[key])}, Keras's fit() and "
@@ -120,12 +122,12 @@ def run(ex):
         if agree[0] and not all(agree):
             raise Failure(f"epoch 1 agrees with level 4 shuffled by the same generator, epoch "
                           f"{agree.index(False) + 1} does not (loss {shown(history['loss'])}, "
-                          f"level 4 {shown(reference['loss'])}): draw a new order each epoch, "
-                          f"rng.permutation(N)")
+                          f"level 4 {shown(reference['loss'])}): does each epoch draw an order "
+                          f"of its own from rng?")
         require(all(agree), f"fit() reports the loss {shown(history['loss'])}, level 4 shuffled "
                             f"by the same generator {shown(reference['loss'])}" + (
-                                ": in dataset order they agree, so look at the order: "
-                                "rng.permutation(N) of the generator fit() is given"
+                                ": in dataset order they agree, so look at the order: is it "
+                                "drawn from the generator fit() is given, as level 4 draws it?"
                                 if passed.get("in order") else ""))
         diff = helpers.max_abs_difference(mine, exact)
         require(diff <= EXACT, f"largest |dW| from level 4 {diff:.2e}; the lockstep wants <= "
@@ -239,8 +241,8 @@ def run(ex):
         require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: count "
                                    f"them from 0, as Keras's fit() does")
         require(epochs != [0], "fit() stopped after epoch 0, before any callback asked it to: "
-                               "stop_training was left set by an earlier fit(), and Keras's fit() "
-                               "sets it to False when it starts")
+                               "stop_training was left set by an earlier fit(): what does Keras's "
+                               "fit() do with it when it starts?")
         require(len(first) <= config["epochs"],
                 f"a callback set model.stop_training after epoch {stop} (of "
                 f"{2 * config['epochs']}), and fit() went on to epoch {epochs[-1]}: after the "
@@ -286,7 +288,15 @@ def run(ex):
 
 
     def early():
-        out = ex.task("exercise_11_early", EARLY, start, data, config)
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_11_early", EARLY, start, data, config)
+        except remote.StudentError as e:
+            if "has no attribute 'model'" in str(e.info.get("message", "")):
+                raise Failure(f"inside fit(), your EarlyStopping raised {e.info.get('type')}: "
+                              f"{e.info.get('message')}: does fit() give each callback .model "
+                              f"before the first epoch, as Keras's does?") from None
+            raise
         require(isinstance(out, dict) and isinstance(out.get("stops"), list),
                 "EarlyStopping gave nothing back")
         for (settings, values), mine in zip(EARLY, out["stops"]):
@@ -300,7 +310,7 @@ def run(ex):
                                   "training, as Keras's fit() does")
         require(out.get("epochs") == 2,
                 f"fit() with EarlyStopping(monitor=\"loss\", min_delta=1.0), which no epoch can "
-                f"improve on, ran {out.get('epochs')} epochs of {2 * config['epochs']}, not 2")
+                f"improve on, ran {out.get('epochs')} of {2 * config['epochs']} epochs, not 2")
         return (f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them; inside fit(), "
                 f"stopped after epoch 1")
     ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience), inside "
@@ -372,8 +382,8 @@ def validation_variants(runs, data, config):
         losses = [level4_numpy.loss_fn(z2[i:i + b], y[i:i + b]) for i in range(0, len(x), b)]
         plain.append(np.mean(losses))
         full.append(sum(losses) * b / len(x))
-    why = (f"Keras weights each batch by its rows, and the last batch of these {len(x)} rows "
-           f"has {last}")
+    why = (f"the last batch of these {len(x)} rows has {last}: how much does it count in "
+           f"Keras's?")
     return [(f"the plain mean of the validation batches' losses; {why}", plain),
             (f"every validation batch weighted as a full one of {b} rows; {why}", full)]
 
@@ -419,8 +429,8 @@ def variants(start, data, config):
                 history[key].append(sum(v[k] * r for v, r in zip(values, rows)) /
                                     (over or sum(rows)))
         out.append((words, history))
-    run("the plain mean of the batches' numbers; Keras weights each batch by its rows, and the "
-        "last batch here is shorter", weighted=False)
+    run("the plain mean of the batches' numbers, and the last batch here is shorter: how much "
+        "does it count in Keras's?", weighted=False)
     run("measured after each batch's update; Keras's comes from the step's own forward pass, "
         "before the update", measure_after=True)
     run("what .grad adding up over the batches gives: clear it after each step (zero_grad())",
@@ -428,8 +438,8 @@ def variants(start, data, config):
     run("what steps that change nothing give: the weights never moved (does step() come after "
         "backward(), and zero_grad() after step()?)", frozen=True)
     for over in (None, len(x)):            # divided by the rows counted, or by N
-        run(f"every batch weighted as a full one of {b} rows; Keras weights each batch by its own "
-            f"rows, and the last batch here has {len(x) % b}", full=True, over=over)
+        run(f"every batch weighted as a full one of {b} rows, and the last batch here has "
+            f"{len(x) % b}: how much does it count in Keras's?", full=True, over=over)
     for over in (None, len(x)):            # the mean over the rows trained on, or over all N
         run("what leaving out the last, shorter batch gives: Keras trains on it too", last=False,
             over=over)

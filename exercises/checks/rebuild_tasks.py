@@ -63,17 +63,18 @@ def exercise_9_op(module, op, inputs, weights):
                     "tanh": module.tanh, "relu": module.relu, "logaddexp": module.logaddexp,
                     "mean": module.mean, "exp": module.exp, "log": module.log}[op]
         out = function(*leaves)
-    nodes, todo, seen = 0, [out], set()       # the operations between the leaves and out
-    while todo:
+    nodes, own, todo, seen = 0, 0, [out], set()   # the operations between the leaves and out,
+    while todo:                                  # and the vjps written inside the function
         t = todo.pop()
         if id(t) not in seen and getattr(t, "parents", ()):
             seen.add(id(t))
             nodes += 1
+            own += sum(op in getattr(vjp, "__qualname__", "") for vjp in t.vjps)
             todo += list(t.parents)
     weights = np.array(weights)
     loss = module.record(np.sum(out.data * weights), (out,), (lambda g: g * weights,))
     loss.backward()
-    return {"value": np.asarray(out.data), "nodes": nodes,
+    return {"value": np.asarray(out.data), "nodes": nodes, "own_vjps": own,
             "grads": [None if t.grad is None else np.asarray(t.grad) for t in leaves]}
 
 
@@ -536,20 +537,10 @@ def exercise_11_engine(module, start, data, config):
     import level3b_own_autograd as level
     params = {k: level.Tensor(np.array(v), requires_grad=True) for k, v in start.items()}
 
-    class SGD:                                 # level 3½'s update, as an optimizer
-        def step(self):
-            with level.no_grad():
-                for p in params.values():
-                    p -= config["lr"] * p.grad
-
-        def zero_grad(self):
-            for p in params.values():
-                p.grad = None
-
     with put_in({module: dict(as_tensor=level.Tensor, as_array=lambda t: np.asarray(t.data),
                               no_grad=level.no_grad)}):
         trainer = module.Model(lambda x: level.forward(x, params)[0])
-        trainer.compile(optimizer=SGD(), loss=level.loss_fn)
+        trainer.compile(optimizer=update(level, params, config["lr"]), loss=level.loss_fn)
         history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                               epochs=config["epochs"], shuffle=False)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
@@ -565,25 +556,47 @@ def summed_loss(z2, y):
 # The whole stack: 11 on 10 on 9 -----------------------------------------------------------------
 def whole_stack(engine, pieces, fitting, data, config):
     """The student's fit() (Exercise 11) on their Linear, Tanh, Sequential and SGD (Exercise 10),
-    computing on their engine (Exercise 9; None: level 3½'s) with level 3½'s loss: each file's
-    tensor library put in, for this run only. The history and the weights."""
+    computing on their engine (Exercise 9) with level 3½'s loss: each file's tensor library put
+    in, for this run only. Where engine is None, level 3½'s engine stands in; where pieces is
+    None, level 3½'s forward() and SGD update. The history and the weights."""
     from exercises import helpers
     if engine is None:
         import level3b_own_autograd as engine
     level = helpers.level_with("level3b_own_autograd", **engine_of(engine))
-    swaps = {pieces: dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
-                          tanh=engine.tanh, no_grad=engine.no_grad),
-             fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data),
+    swaps = {fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data),
                            no_grad=engine.no_grad)}
+    if pieces is not None:
+        swaps[pieces] = dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
+                             tanh=engine.tanh, no_grad=engine.no_grad)
     with put_in(swaps):
         rng = np.random.default_rng(config["seed"])
-        model = pieces.Sequential(pieces.Linear(784, config["hidden"], rng, np.float64),
-                                  pieces.Tanh(), pieces.Linear(config["hidden"], 10, rng,
-                                                               np.float64))
-        trainer = fitting.Model(model)
-        trainer.compile(loss=level.loss_fn, optimizer=pieces.SGD(model.parameters(),
-                                                                 config["lr"]))
+        if pieces is not None:
+            model = pieces.Sequential(pieces.Linear(784, config["hidden"], rng, np.float64),
+                                      pieces.Tanh(), pieces.Linear(config["hidden"], 10, rng,
+                                                                   np.float64))
+            network, optimizer = model, pieces.SGD(model.parameters(), config["lr"])
+        else:
+            params = level.init_params(config["hidden"], rng, np.float64)
+            network, optimizer = (lambda x: level.forward(x, params)[0]), update(level, params,
+                                                                                   config["lr"])
+        trainer = fitting.Model(network)
+        trainer.compile(loss=level.loss_fn, optimizer=optimizer)
         history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                               epochs=config["epochs"], shuffle=False)
     return {"history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-            "weights": weights_of(model)}
+            "weights": (weights_of(model) if pieces is not None else
+                        {k: np.asarray(params[k].data) for k in NAMES})}
+
+
+def update(level, params, lr):
+    """Level 3½'s SGD update as an optimizer, with step() and zero_grad()."""
+    class SGD:
+        def step(self):
+            with level.no_grad():
+                for p in params.values():
+                    p -= lr * p.grad
+
+        def zero_grad(self):
+            for p in params.values():
+                p.grad = None
+    return SGD()

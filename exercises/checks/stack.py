@@ -2,8 +2,8 @@
 (Exercise 10), computing on their engine (Exercise 9), trained here on the checker's data, and
 how far its weights end from Keras's fit() (level 1), from level 2 and from level 4, which train
 from the same start on the same batches. The checker prints it as its last line when the three
-exercises pass; when 10 and 11 pass and 9 does not (a student not set it, say), on level 3½'s
-engine instead.
+exercises pass. Where 9 or 10 is left out (a class not set it) or does not pass yet, level 3½
+stands in: its engine for 9, its forward() and SGD update for 10.
 """
 
 
@@ -14,13 +14,15 @@ from exercises.checks.core import weights
 from exercises.checks.exact import small_data, start_params
 
 NUMBERS = (9, 10, 11)
-PIECES = (10, 11)             # enough for the stack, on level 3½'s engine
+OPTIONAL = (9, 10)            # what level 3½ stands in for, when left out or not passing yet
+STANDS_IN = {9: "engine", 10: "model and update"}
 STACK = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)
 
 
-def run(student, seed, own_engine=True, on_hold=None):
-    """Train the whole stack, on the student's engine or (own_engine False) level 3½'s; returns
-    the line to print (what it reached, or why it could not)."""
+def run(student, seed, own_engine=True, own_pieces=True, on_hold=None):
+    """Train the whole stack: the student's fit(), over their pieces (or, own_pieces False, level
+    3½'s forward() and update), on their engine (or level 3½'s); returns the line to print (what
+    it reached, or why it could not)."""
     import torch
     import level2_pytorch
     from machinery import params_files
@@ -30,14 +32,14 @@ def run(student, seed, own_engine=True, on_hold=None):
     start = start_params(config["hidden"], config["seed"])
     try:
         child = student.child("torch", on_hold)
-        numbers = NUMBERS if own_engine else PIECES
-        for number in numbers:
-            if number not in child.loaded:
+        own = {9: own_engine, 10: own_pieces, 11: True}
+        for number in NUMBERS:
+            if own[number] and number not in child.loaded:
                 child.load(number, student.box.child_path(number))
         task = remote.Remote(child, {"public": "exercises.checks.rebuild_tasks.whole_stack"},
                              "whole_stack")
-        modules = [remote.Remote(child, {"module": n}, f"exercise {n}") for n in numbers]
-        out = task(*([] if own_engine else [None]), *modules, data, config)
+        out = task(*[remote.Remote(child, {"module": n}, f"exercise {n}") if own[n] else None
+                     for n in NUMBERS], data, config)
         mine = weights(out.get("weights"), "the whole stack's weights")
         keras_child = student.child("keras", on_hold)
         keras = remote.Remote(keras_child, {"public": "exercises.checks.keras_tasks.level1_fit"},
@@ -59,11 +61,12 @@ def run(student, seed, own_engine=True, on_hold=None):
                                  None, False)
     moved = helpers.max_abs_difference(mine, start)
     to_torch = helpers.max_abs_difference(mine, params_files.from_torch_model(model))
+    pieces = ("your Linear, Tanh, Sequential and SGD (10)" if own_pieces else
+              "level 3½'s forward() and update (Exercise 10 left out or not passing)")
     engine = ("your engine (9)" if own_engine else
-              "level 3½'s engine (Exercise 9 not started or not passing: once it passes, "
-              "on yours)")
-    return (f"The whole stack - your fit() (11) on your Linear, Tanh, Sequential and SGD (10) on "
-            f"{engine}, float64, {config['rows']} rows, batch {config['batch_size']}, "
+              "level 3½'s engine (Exercise 9 left out or not passing)")
+    return (f"The whole stack - your fit() (11) on {pieces} on {engine}, float64, "
+            f"{config['rows']} rows, batch {config['batch_size']}, "
             f"H {config['hidden']}, lr {config['lr']:g}, {config['epochs']} epochs, loss "
             f"{', '.join(f'{v:.6f}' for v in out['history'].get('loss', []))}: its weights moved "
             f"up to {moved:.3f} and end {helpers.max_abs_difference(mine, keras_weights):.1e} "

@@ -8,9 +8,12 @@ optimizer.
                                  loss and accuracy, each batch weighted by its rows, into the
                                  history: {"loss": [...], "acc": [...]}, as Keras's; with
                                  validation_data, evaluate()'s loss and accuracy on it after
-                                 each epoch too ("val_loss", "val_acc"); then the callbacks
+                                 each epoch too ("val_loss", "val_acc"); then the callbacks,
+                                 each given .model first
     evaluate(x, y, batch_size)   the loss and accuracy in batches, each weighted by its rows,
                                  under no_grad: [loss, accuracy], as Keras's
+    EarlyStopping                a callback: stop_training once the monitored number has not
+                                 improved for `patience` epochs, by Keras's rule
 
 Over level 2's model, loss and torch.optim.SGD, in float64 and dataset order, it gives Keras's
 fit()'s weights and history (level 1), and level 4's. The answers to the exercise's questions:

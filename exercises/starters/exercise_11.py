@@ -78,8 +78,8 @@ class Model:
         """Train the compiled network on x (N x 784) and y (N x 10, one-hot), NumPy arrays, as
         Keras's fit() does:
           * `epochs` epochs of one training step per batch of batch_size rows;
-          * with shuffle, the rows in an order from rng.permutation(N) (rng None: a new
-            np.random.default_rng()); without, in dataset order;
+          * with shuffle, the rows in an order drawn from rng as level 4's train_epoch draws it
+            (rng None: a new np.random.default_rng()); without, in dataset order;
           * after each epoch, its loss and accuracy (the fraction of rows whose largest output
             is the labelled digit) in the history, as Keras's fit() reports them, under "loss"
             and "acc";
