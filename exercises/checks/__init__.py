@@ -8,8 +8,10 @@
     child.py           the child's side: it loads the files and calls their functions
     wire.py            the values that pass between them, and nothing else
     keras_tasks.py     what the Keras checks run in the Keras child
-    rebuild_tasks.py   what the checks of Exercises 9 to 11 run in the child: a graph on the
-                       student's engine, a model of their pieces, their fit()
+    engine_tasks.py    what the checks of Exercise 9 run in the child: a graph on the
+                       student's engine
+    rebuild_tasks.py   what the checks of Exercises 10 and 11 run in the child: a model of
+                       their pieces, their fit(), the whole stack
     stack.py           the whole stack (11 on 10 on 9), the checker's last line
     answers.py         which written answers are still empty (not graded)
     exN.py             exercise N's checks: TITLE, CHILD (the child its functions run in:

@@ -17,9 +17,10 @@ Requests, each a JSON object with an "op", answered in order:
                                                  tensors among the arguments, as the call left
                                                  them (a step changes its parameters in place)
 A REF is {"student": [N, "name.attr"]}, {"module": N}, {"public": "module.name"} (a level,
-common, the helpers, the tasks of keras_tasks.py and rebuild_tasks.py), or {"handle": K}: an object this process keeps for the
-checker (a function a student's function returned, a model). A function the checker passes in
-is a {"callback": K}: calling it asks the checker, during that call only.
+common, the helpers, the tasks of keras_tasks.py, engine_tasks.py and rebuild_tasks.py), or
+{"handle": K}: an object this process keeps for the checker (a function a student's function
+returned, a model). A function the checker passes in is a {"callback": K}: calling it asks the
+checker, during that call only.
 """
 
 import importlib
@@ -47,12 +48,13 @@ WHY = {"numpy": "this exercise is written in NumPy, and checked where PyTorch an
                 "2 and 3 functions only, as the starter does"}
 PUBLIC = ("level1_keras.", "level2_pytorch.", "level3_autograd.", "level3b_own_autograd.",
           "level4_numpy.", "common.", "machinery.params_files.", "exercises.helpers.",
-          "exercises.checks.keras_tasks.", "exercises.checks.rebuild_tasks.", "numpy.",
+          "exercises.checks.keras_tasks.", "exercises.checks.engine_tasks.",
+          "exercises.checks.rebuild_tasks.", "numpy.",
           "torch.")
 
 
 OWN = ("exercises.checks.wire", "exercises.checks.child", "exercises.checks.keras_tasks",
-       "exercises.checks.rebuild_tasks")
+       "exercises.checks.engine_tasks", "exercises.checks.rebuild_tasks")
 CHECKERS = ("the checker's own modules and the solutions are not for your code to import (where "
             "the grader runs your code, they are not there at all)")
 

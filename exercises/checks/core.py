@@ -221,9 +221,10 @@ class Exercise:
         return function(module, start, data, config)
 
     def task(self, name, *args):
-        """A task of exercises/checks/rebuild_tasks.py, run on the student's module in this
-        exercise's child: its values."""
-        function = remote.Remote(self.child, {"public": f"exercises.checks.rebuild_tasks.{name}"},
+        """A task of exercises/checks/engine_tasks.py (Exercise 9's) or rebuild_tasks.py, run on
+        the student's module in this exercise's child: its values."""
+        tasks = "engine_tasks" if name.startswith("exercise_9_") else "rebuild_tasks"
+        function = remote.Remote(self.child, {"public": f"exercises.checks.{tasks}.{name}"},
                                  name)
         return function(remote.Remote(self.child, {"module": self.number}, "your module"), *args)
 

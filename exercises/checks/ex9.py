@@ -10,7 +10,7 @@ from exercises import helpers
 from exercises.checks import remote
 from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
 from exercises.checks.exact import small_data
-from exercises.checks.rebuild_tasks import SUMS
+from exercises.checks.engine_tasks import SUMS
 
 TITLE = "write the engine"
 CHILD = "numpy"               # its functions run where PyTorch and TensorFlow are not

@@ -32,7 +32,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHILD_FILES = ["exercises/__init__.py", "exercises/helpers.py", "exercises/checks/__init__.py",
                "exercises/checks/wire.py", "exercises/checks/child.py",
-               "exercises/checks/keras_tasks.py", "exercises/checks/rebuild_tasks.py",
+               "exercises/checks/keras_tasks.py", "exercises/checks/engine_tasks.py",
+               "exercises/checks/rebuild_tasks.py",
                "common.py", "machinery", "level1_keras.py", "level2_pytorch.py",
                "level3_autograd.py", "level3b_own_autograd.py", "level4_numpy.py"]
 FRAMEWORKS = {"numpy": ["torch", "torchgen", "functorch", "torchvision", "triton", "tensorflow",
