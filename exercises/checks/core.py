@@ -62,10 +62,21 @@ def unwritten_functions(tree):
     return names
 
 
+OPERATORS = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__",
+             ast.MatMult: "__matmul__"}
+
+
 def references(tree):
     """{name: the names it uses} for the top-level functions, classes and assignments of a
-    module (an ast tree), among those top-level names: train_step_mse -> {gradients_mse}."""
-    found = {}
+    module (an ast tree), among those top-level names: train_step_mse -> {gradients_mse}; and
+    the methods of its classes it may use, as Class.method: an operator (a * b: Tensor.__mul__)
+    or a method call (z.sum(): Tensor.sum) that some class of the module defines."""
+    found, methods = {}, {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for f in node.body:
+                if isinstance(f, ast.FunctionDef):
+                    methods.setdefault(f.name, set()).add(f"{node.name}.{f.name}")
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             names = [node.name]
@@ -73,10 +84,18 @@ def references(tree):
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         else:
             continue
-        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used = set()
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name):
+                used.add(n.id)
+            elif isinstance(n, ast.BinOp) and type(n.op) in OPERATORS:
+                used |= methods.get(OPERATORS[type(n.op)], set())
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute):
+                used |= methods.get(n.func.attr, set())
         for name in names:
             found[name] = used
-    return {name: used & set(found) - {name} for name, used in found.items()}
+    known = set(found) | {m for ms in methods.values() for m in ms}
+    return {name: used & known - {name} for name, used in found.items()}
 
 
 def one_line(text, limit=240):

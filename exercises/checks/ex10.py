@@ -31,8 +31,8 @@ def run(ex):
         found = out.get("parameters")
         require(found == ["weight", "bias"],
                 f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
-                + (": self.bias does not require grad, so it is no parameter: make it with "
-                   "parameter()" if found == ["weight"] and not out.get("bias_requires_grad") else
+                + (": self.bias does not require grad - is it a parameter?"
+                   if found == ["weight"] and not out.get("bias_requires_grad") else
                    ": register the bias too" if found == ["weight"] else
                    ": register the weight too" if found == ["bias"] else
                    ": register weight, then bias" if found == ["bias", "weight"] else
@@ -139,16 +139,15 @@ def run(ex):
                     e.info.get("message", "")):
                 raise Failure("step() raised PyTorch's \"a leaf Variable that requires grad is "
                               "being used in an in-place operation\": autograd would record the "
-                              "update as part of the model; make it under no_grad()") from None
+                              "update as part of the model - what keeps it out?") from None
             raise
         first = exact_step(params, xb, yb, lr)
         second = exact_step(first, xb, yb, lr)
         after = out.get("after", [])
         require(len(after) == 2, "no parameters after the steps")
         moved = helpers.max_abs_difference(weights(after[0], "the parameters"), params)
-        require(moved > 0, "after step() the parameters are unchanged: change each tensor in "
-                           "place (p -= ...); p = p - ... makes a new tensor and only rebinds "
-                           "the name p")
+        require(moved > 0, "after step() the parameters are unchanged: which tensors did it "
+                           "change - the model's, or new ones under the same name?")
         diff = helpers.max_abs_difference(weights(after[0], "the parameters after step()"), first)
         require(diff <= 1e-12, f"after one step() the parameters are {diff:.1e} from "
                                f"theta - lr dL/dtheta")

@@ -26,7 +26,8 @@ EARLY = [({"patience": 0}, [0.5, 0.4, 0.3, 0.35, 0.2]),
          ({"patience": 3}, [0.5, 0.5, 0.5, 0.5, 0.5]),
          ({"monitor": "loss", "patience": 1}, [0.9, 0.8, 0.7, 0.6]),
          ({"patience": 0}, [0.7, 0.9]),
-         ({"patience": 3, "min_delta": 0.1}, [1.0, 0.95, 0.89, 0.88, 0.87, 0.86, 0.85])]
+         ({"patience": 3, "min_delta": 0.1}, [1.0, 0.95, 0.89, 0.88, 0.87, 0.86, 0.85]),
+         ({"patience": 1, "min_delta": -0.05}, [0.5, 0.46, 0.3, 0.28, 0.2])]
 
 
 def run(ex):
@@ -336,9 +337,9 @@ def run(ex):
             raise Failure(f"evaluate(x, y, batch_size={EVALUATE}) on {len(x_test)} rows after "
                           f"fit() gives {shown(result)}, Keras's {shown(want)} (level 4's "
                           f"evaluate() of the same weights)"
-                          + (f": yours is the plain mean of the batches' losses; Keras weights "
-                             f"each batch by its rows, and the last batch here has "
-                             f"{len(x_test) % EVALUATE}" if abs(result[0] - plain) <= HISTORY
+                          + (f": yours is the plain mean of the batches' losses, and the last "
+                             f"batch here has {len(x_test) % EVALUATE} rows: how much does it "
+                             f"count in Keras's?" if abs(result[0] - plain) <= HISTORY
                              else ""))
         recording = out.get("recording", [])
         require(recording, "evaluate() never called the network")
@@ -431,8 +432,8 @@ def variants(start, data, config):
         out.append((words, history))
     run("the plain mean of the batches' numbers, and the last batch here is shorter: how much "
         "does it count in Keras's?", weighted=False)
-    run("measured after each batch's update; Keras's comes from the step's own forward pass, "
-        "before the update", measure_after=True)
+    run("measured after each batch's update: which forward pass does Keras's number come "
+        "from?", measure_after=True)
     run("what .grad adding up over the batches gives: clear it after each step (zero_grad())",
         accumulate=True)
     run("what steps that change nothing give: the weights never moved (does step() come after "
@@ -458,7 +459,7 @@ def labelled(numbers):
 def keras_early_stop(settings, values):
     """The epoch after which Keras's EarlyStopping (mode "min") sets stop_training on these
     values, None if never: its rule, as keras/src/callbacks/early_stopping.py has it."""
-    patience, min_delta = settings.get("patience", 0), settings.get("min_delta", 0.0)
+    patience, min_delta = settings.get("patience", 0), abs(settings.get("min_delta", 0.0))
     wait, best = 0, None
     for epoch, current in enumerate(values):
         wait += 1

@@ -49,8 +49,8 @@ def in_order(calls, graph):
                 raise Failure(f"({said}) the vjp of {name} toward {parent} never ran: "
                               f"backward() must reach every tensor the loss was computed from")
             if n > 1:
-                why = (f" ({name} is used by {', '.join(users[name])}: list each tensor once in "
-                       f"the order - remember the ones you have visited)"
+                why = (f" ({name} is used by {', '.join(users[name])}: when is its gradient "
+                       f"complete, and how often should its vjps run, then?)"
                        if len(users[name]) > 1 else "")
                 raise Failure(f"({said}) the vjp of {name} toward {parent} ran {n} times in one "
                               f"backward(){why}")
@@ -326,8 +326,8 @@ def run(ex):
         x = rng.normal(size=(2, 3))
         recursion = (f"a walk that calls itself for each parent goes {DEEP:,} calls deep here, "
                      f"and Python stops at about 1,000 (raising that limit only moves the "
-                     f"wall: the check counts the calls). Walk with a list of your own (a "
-                     f"stack) instead")
+                     f"wall: the check counts the calls). What could hold the tensors still to "
+                     f"visit, if not Python's own calls?")
         try:
             out = ex.task("exercise_9_deep", DEEP, x)
         except remote.StudentError as e:

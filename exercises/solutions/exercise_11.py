@@ -116,7 +116,7 @@ class Model:
 
 class EarlyStopping:
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0):
-        self.monitor, self.min_delta, self.patience = monitor, min_delta, patience
+        self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.wait, self.best = 0, None
 
     def on_epoch_end(self, epoch, logs):
