@@ -181,9 +181,12 @@ def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_pat
 LAYER_MISTAKES = {
     "a bias that is no parameter": ("        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
                                     "        self.bias = torch.zeros(out_features, dtype="
-                                    "getattr(torch, np.dtype(dtype).name))",
-                                    "Linear:", [r"self.bias does not require grad - is it a "
-                                                r"parameter\?"]),
+                                    "getattr(torch, np.dtype(dtype).name), requires_grad=True)",
+                                    "Linear:", [r"self.bias is no Parameter - how is the weight "
+                                                r"made\?"]),
+    "every tensor that requires grad": ("        elif isinstance(value, Parameter):",
+                                        "        elif getattr(value, 'requires_grad', False):",
+                                        "Sequential:", [r"cache is a result, not a parameter"]),
     "layers kept in a list": ("            setattr(self, str(i), layer)",
                               "            object.__setattr__(self, 'layers', list(layers))",
                               "Sequential:", [r"gives nothing, not first.weight",
@@ -408,11 +411,11 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
     assert "RecursionError" in line and "object.__setattr__(self, name, value)" in line, line
-    planted(tmp_path, 10, '        elif getattr(value, "requires_grad", False):',
+    planted(tmp_path, 10, '        elif isinstance(value, Parameter):',
             "        elif not isinstance(value, Module):")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Sequential:")
-    assert "register parameters and modules only" in line, line
+    assert "register Parameters and modules only" in line, line
 
 
 def test_exercise_11_fit_that_does_not_reshuffle_each_epoch_is_named(capsys, tmp_path):
@@ -429,8 +432,8 @@ def test_exercise_11_fit_that_does_not_reshuffle_each_epoch_is_named(capsys, tmp
 
 def test_exercise_11_fit_one_step_short_fails_the_lockstep_with_keras(capsys, tmp_path):
     """The last, shorter batch of each epoch left out: one step fewer per epoch."""
-    planted(tmp_path, 11, "for start in range(0, n, batch_size):",
-            "for start in range(0, n - batch_size + 1, batch_size):")
+    planted(tmp_path, 11, "for batch, start in enumerate(range(0, n, batch_size)):",
+            "for batch, start in enumerate(range(0, n - batch_size + 1, batch_size)):")
     code, out = checked(capsys, 11, tmp_path)
     line = line_of(out, "  FAILED  fit() in dataset order")
     assert "fit() reports loss" in line and "Keras's fit() and level 4" in line, line
@@ -461,7 +464,7 @@ def test_exercise_11_accuracy_after_the_update_is_named(capsys, tmp_path):
 
 def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
     """The last, shorter batch's loss weighted by batch_size rather than by its own rows."""
-    planted(tmp_path, 11, "total_loss += float(as_array(loss)) * len(batch)",
+    planted(tmp_path, 11, "total_loss += float(as_array(loss)) * len(rows)",
             "total_loss += float(as_array(loss)) * batch_size")
     code, out = checked(capsys, 11, tmp_path)
     line = line_of(out, "  FAILED  fit() in dataset order")
@@ -470,7 +473,7 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
 
 
 # One mistake each, caught by one check alone: (the line planted, its replacement, the check that
-# fails, what its line must say). The other six checks pass, or fail as its follow-ons.
+# fails, what its line must say). The other seven checks pass, or fail as its follow-ons.
 ONE_CHECK = {
     "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
                           "z2 = self.network(torch.from_numpy(xb))             # forward",
@@ -481,6 +484,18 @@ ONE_CHECK = {
                               "callbacks:",
                               [r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went "
                                r"on to epoch 3: after the callbacks of an epoch, stop"]),
+    "batch logs of the batch alone": ('                logs = {"loss": total_loss / seen, "acc": correct / seen}',
+                                      '                logs = {"loss": float(as_array(loss)), "acc": float(np.mean('
+                                      'as_array(z2).argmax(1) == yb.argmax(1)))}',
+                                      "per-batch callbacks:",
+                                      [r"yours are that batch's own numbers - what do Keras's "
+                                       r"average over\?"]),
+    "no stop inside an epoch": ("                if self.stop_training:                       # set by a callback: end the epoch",
+                                "                if False:",
+                                "per-batch callbacks:",
+                                [r"set stop_training at batch 3 of epoch 1, and fit\(\) went on "
+                                 r"to batch 12: where does Keras's fit\(\) look at "
+                                 r"stop_training\?"]),
     "evaluate() records": ("        with no_grad():                                      # measuring",
                            "        if True:                                      # measuring",
                            "evaluate():",
@@ -503,7 +518,7 @@ def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_pa
     others = [line for line in re.findall(r"^  FAILED  .*", out, re.M)
               if not line.startswith(f"  FAILED  {check}")]
     assert all("follow-on of the check" in other for other in others) and code == 1, out
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 6 - len(others), out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 7 - len(others), out
 
 
 # Exercise 9's new parts, one mistake each: (the line planted, its replacement, the check that
@@ -562,20 +577,30 @@ def test_exercise_11_fit_that_does_not_reset_stop_training_is_named(capsys, tmp_
     assert code == 1
 
 
-def test_exercise_11_early_stopping_rule_is_keras_own():
-    """The checker's rule for EarlyStopping against keras.callbacks.EarlyStopping itself, on
-    the check's cases (in a process of its own: Keras and PyTorch do not share one)."""
+def test_exercise_11_references_are_keras_own():
+    """The checker's references for Exercise 11's callbacks against Keras itself (in a process
+    of its own: Keras and PyTorch do not share one): its EarlyStopping rule against
+    keras.callbacks.EarlyStopping on the check's cases, and what level4_batches() says a callback
+    gets - on_train_batch_end's running numbers, a stop in mid-epoch - against level 1's model in
+    Keras's fit(), float64, on the check's data."""
     import json
     import subprocess
     import sys
     from exercises.checks import ex11
+    from exercises.checks.exact import hard_data, start_params
     code = """
 import json, sys
+import numpy as np
+import machinery.quiet_tensorflow
 import keras
+keras.config.set_floatx("float64")
+import level1_keras
+from exercises.checks.exact import hard_data, start_params
+cases, stop_at = json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2]))
 class Held:
     stop_training = False
 stops = []
-for settings, values in json.loads(sys.argv[1]):
+for settings, values in cases:
     early, held = keras.callbacks.EarlyStopping(**settings), Held()
     early.set_model(held)
     early.on_train_begin()
@@ -586,12 +611,43 @@ for settings, values in json.loads(sys.argv[1]):
             stop = epoch
             break
     stops.append(stop)
-print(json.dumps(stops))
+(x, y), (xt, yt) = hard_data(620, 210, seed=5)
+p = start_params(24, 3)
+model = level1_keras.build_model(24)
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.7), loss="binary_crossentropy",
+              metrics=["accuracy"])
+model.layers[0].set_weights([p["W1"], p["b1"]])
+model.layers[1].set_weights([p["W2"], p["b2"]])
+notes = []
+names = {"accuracy": "acc", "val_accuracy": "val_acc"}
+class Noting(keras.callbacks.Callback):
+    epoch = 0
+    def on_train_batch_end(self, batch, logs=None):
+        notes.append(["batch", Noting.epoch, batch,
+                      {names.get(k, k): float(v) for k, v in logs.items()}])
+        if (Noting.epoch, batch) == stop_at:
+            self.model.stop_training = True
+    def on_epoch_end(self, epoch, logs=None):
+        notes.append(["epoch", epoch, None, {names.get(k, k): float(v) for k, v in logs.items()}])
+        Noting.epoch = epoch + 1
+model.fit(x, y, batch_size=50, epochs=4, shuffle=False, validation_data=(xt, yt),
+          callbacks=[Noting()], verbose=0)
+print(json.dumps({"stops": stops, "notes": notes}))
 """
+    stop_at = (1, 3)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(ex11.EARLY)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ex11.EARLY),
+                           json.dumps(stop_at)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    keras_stops = json.loads(done.stdout.strip().splitlines()[-1])
-    assert keras_stops == [ex11.keras_early_stop(s, v) for s, v in ex11.EARLY]
-    assert len(set(map(str, keras_stops))) >= 3               # the cases tell rules apart
+    keras_says = json.loads(done.stdout.strip().splitlines()[-1])
+    assert keras_says["stops"] == [ex11.keras_early_stop(s, v) for s, v in ex11.EARLY]
+    assert len(set(map(str, keras_says["stops"]))) >= 3               # the cases tell rules apart
+    (x, y), (xt, yt) = hard_data(620, 210, seed=5)
+    data = {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+    want = ex11.level4_batches(start_params(24, 3), data, dict(ex11.FIT), stop_at)[0]
+    assert [n[:3] for n in keras_says["notes"]] == [list(w[:3]) for w in want]
+    assert any(kind == "epoch" and epoch == 1 for kind, epoch, b, logs in want)   # after a stop
+    for (kind, epoch, batch, logs), (_, _, _, wanted) in zip(keras_says["notes"], want):
+        assert sorted(logs) == sorted(wanted)
+        assert max(abs(logs[k] - v) for k, v in wanted.items()) <= ex11.HISTORY

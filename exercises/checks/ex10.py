@@ -31,12 +31,12 @@ def run(ex):
         found = out.get("parameters")
         require(found == ["weight", "bias"],
                 f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
-                + (": self.bias does not require grad - is it a parameter?"
-                   if found == ["weight"] and not out.get("bias_requires_grad") else
+                + (": self.bias is no Parameter - how is the weight made?"
+                   if found == ["weight"] and not out.get("bias_is_parameter") else
                    ": register the bias too" if found == ["weight"] else
                    ": register the weight too" if found == ["bias"] else
                    ": register weight, then bias" if found == ["bias", "weight"] else
-                   ": does Module.__setattr__ register a tensor whose requires_grad is set?"
+                   ": does Module.__setattr__ register a Parameter?"
                    if not found else ""))
         require(all(out.get("requires_grad", [])), "a parameter does not require grad: make "
                                                    "them with parameter()")
@@ -79,11 +79,15 @@ def run(ex):
         found = out.get("mixed")
         want = ["again", "other", "weight", "bias"]
         require(found == want,
-                f"a Module m given m.own = a parameter, m.other = a parameter, m.layer = a Linear, "
-                f"m.steps = 3, m.batch = a tensor without requires_grad, then m.own = another "
-                f"parameter (again), gives {described(found)}, not {described(want)}: register "
-                f"parameters and modules only, a name assigned again replaces what it held in "
-                f"its place, and its own parameters come first, then those of its modules")
+                f"a Module m given m.own = a Parameter, m.other = a Parameter, m.layer = a "
+                f"Linear, m.steps = 3, m.batch = a tensor without requires_grad, m.cache = "
+                f"tanh(m.other) (it requires grad, and is no Parameter), then m.own = another "
+                f"Parameter (again), gives {described(found)}, not {described(want)}"
+                + (": cache is a result, not a parameter of the model - what makes a tensor a "
+                   "parameter?" if "cache" in (found or []) and "batch" not in found else
+                   ": register Parameters and modules only, a name assigned again replaces what "
+                   "it held in its place, and its own parameters come first, then those of its "
+                   "modules"))
         require(out.get("indexing") == [True, True],
                 "model[0] and model[2] are not the first and third layers: the given "
                 "__getitem__ looks in _modules, under \"0\", \"1\", ...")

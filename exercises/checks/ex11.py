@@ -288,6 +288,56 @@ def run(ex):
              "stop_training ends fit()", callbacks, needs=FUNCTIONS)
 
 
+    def batches():
+        stop_at = (1, 3)                       # batch 3 of the second epoch
+        out = ex.task("exercise_11_batches", start, data, config, stop_at)
+        require(isinstance(out, dict) and isinstance(out.get("notes"), list),
+                "fit() gave nothing back")
+        notes, want, params, history = out["notes"], *level4_batches(start, data, config,
+                                                                      stop_at)
+        mine = [(kind, epoch, batch) for kind, epoch, batch, logs in notes]
+        expected = [(kind, epoch, batch) for kind, epoch, batch, logs in want]
+        first_batches = [b for kind, e, b in mine if kind == "batch" and e == 0]
+        require(first_batches, "fit() called no callback's on_train_batch_end(batch, logs): "
+                               "Keras's fit() calls it after every batch")
+        n0 = len([1 for kind, e, b in expected if kind == "batch" and e == 0])
+        require(first_batches == list(range(n0)),
+                f"in epoch 0, on_train_batch_end was called with the batches {first_batches}, "
+                f"not 0 to {n0 - 1}, as Keras's fit() counts them")
+        if mine != expected:
+            after = [b for kind, e, b in mine if kind == "batch" and e == stop_at[0]]
+            require(max(after, default=0) <= stop_at[1],
+                    f"a callback set stop_training at batch {stop_at[1]} of epoch "
+                    f"{stop_at[0]}, and fit() went on to batch {max(after)}: where does Keras's "
+                    f"fit() look at stop_training?")
+            raise Failure(f"the callback was called {described_notes(mine)}; Keras's fit() "
+                          f"would call it {described_notes(expected)}")
+        for (kind, epoch, batch, logs), (_, _, _, wanted) in zip(notes, want):
+            gap = max(abs(logs.get(k, np.inf) - v) for k, v in wanted.items())
+            if gap > HISTORY:
+                where = f"batch {batch} of epoch {epoch}" if kind == "batch" else \
+                    f"the end of epoch {epoch}"
+                own = per_batch(start, data, config, epoch, batch) if kind == "batch" else None
+                raise Failure(f"the logs at {where} are {labelled(logs)}; Keras's "
+                              f"{labelled(wanted)}" + (
+                                  ": yours are that batch's own numbers - what do Keras's "
+                                  "average over?" if own and max(
+                                      abs(logs.get(k, np.inf) - v) for k, v in own.items())
+                                  <= HISTORY else ""))
+        lengths = {k: len(v) for k, v in out.get("history", {}).items()}
+        require(set(lengths.values()) == {stop_at[0] + 1},
+                f"the history holds {lengths} numbers, not {stop_at[0] + 1} each: the epoch "
+                f"stopped early counts too, with the numbers of its batches that ran")
+        diff = helpers.max_abs_difference(weights(out.get("weights"), "the weights"), params)
+        require(diff <= EXACT, f"after the steps that ran, largest |dW| from level 4 {diff:.2e}; "
+                               f"the lockstep wants <= {EXACT:g}")
+        return (f"on_train_batch_end after every batch with the epoch's numbers so far, as "
+                f"Keras's; stopped at batch {stop_at[1]} of epoch {stop_at[0]}, that epoch's "
+                f"numbers those of its batches run; weights {diff:.1e} from level 4")
+    ex.check("per-batch callbacks: on_train_batch_end(batch, logs) after each batch, with the "
+             "epoch's numbers so far; a stop in the middle of an epoch", batches,
+             needs=FUNCTIONS)
+
     def early():
         from exercises.checks import remote
         try:
@@ -473,3 +523,68 @@ def keras_early_stop(settings, values):
 
 def when(epoch):
     return "never" if epoch is None else f"after epoch {epoch}"
+
+
+def level4_batches(start, data, config, stop_at):
+    """What Keras's fit() hands a callback, computed with level 4 in dataset order: the notes
+    [(kind, epoch, batch, logs)] of on_train_batch_end (the epoch's loss and accuracy so far,
+    each batch weighted by its rows) and on_epoch_end (with val_loss and val_acc), stopping
+    after batch stop_at[1] of epoch stop_at[0]; the weights; the history."""
+    x, y, b, lr = data["x_train"], data["y_train"], config["batch_size"], config["lr"]
+    params, notes = {k: v.copy() for k, v in start.items()}, []
+    history = {"loss": [], "acc": [], "val_loss": [], "val_acc": []}
+    for epoch in range(2 * config["epochs"]):
+        loss_sum = correct = seen = 0.0
+        for batch, i in enumerate(range(0, len(x), b)):
+            xb, yb = x[i:i + b], y[i:i + b]
+            h, z2, a = level4_numpy.forward(xb, params)
+            loss_sum += level4_numpy.loss_fn(z2, yb) * len(xb)
+            correct += level4_numpy.accuracy(a, yb) * len(xb)
+            seen += len(xb)
+            grads = level4_numpy.gradients(xb, yb, params, h, a)
+            for k in params:
+                params[k] -= lr * grads[k]
+            notes.append(("batch", epoch, batch, {"loss": loss_sum / seen, "acc": correct / seen}))
+            if (epoch, batch) == tuple(stop_at):
+                break
+        val_loss, val_acc = level4_numpy.evaluate(params, data["x_test"], data["y_test"])
+        logs = {"loss": loss_sum / seen, "acc": correct / seen, "val_loss": val_loss,
+                "val_acc": val_acc}
+        for k, v in logs.items():
+            history[k].append(v)
+        notes.append(("epoch", epoch, None, logs))
+        if epoch == stop_at[0]:
+            break
+    return notes, params, history
+
+
+def per_batch(start, data, config, epoch, batch):
+    """The loss and accuracy of that batch alone, before its step, in dataset order."""
+    x, y, b, lr = data["x_train"], data["y_train"], config["batch_size"], config["lr"]
+    params = {k: v.copy() for k, v in start.items()}
+    for e in range(epoch + 1):
+        for k, i in enumerate(range(0, len(x), b)):
+            xb, yb = x[i:i + b], y[i:i + b]
+            h, z2, a = level4_numpy.forward(xb, params)
+            if (e, k) == (epoch, batch):
+                return {"loss": level4_numpy.loss_fn(z2, yb), "acc": level4_numpy.accuracy(a, yb)}
+            grads = level4_numpy.gradients(xb, yb, params, h, a)
+            for name in params:
+                params[name] -= lr * grads[name]
+    return None
+
+
+def described_notes(notes):
+    """[("batch", 0, 0), ...] in words: "after batches 0-12 of epoch 0, at its end, ..."."""
+    words, run = [], None
+    for kind, epoch, batch in notes:
+        if kind == "batch":
+            run = (epoch, run[1] if run and run[0] == epoch else batch, batch)
+            continue
+        if run:
+            words.append(f"after batches {run[1]}-{run[2]} of epoch {run[0]}")
+            run = None
+        words.append(f"at the end of epoch {epoch}")
+    if run:
+        words.append(f"after batches {run[1]}-{run[2]} of epoch {run[0]}")
+    return ", ".join(words)

@@ -29,8 +29,7 @@ def exercise_10_linear(module, x, seed):
     return {"parameters": tagged(given, {"weight": layer.weight, "bias": layer.bias}),
             "weight": layer.weight.detach().numpy(), "bias": layer.bias.detach().numpy(),
             "requires_grad": [bool(p.requires_grad) for p in given],
-            "bias_requires_grad": bool(getattr(getattr(layer, "bias", None), "requires_grad",
-                                               False)),
+            "bias_is_parameter": isinstance(getattr(layer, "bias", None), module.Parameter),
             "out": out,
             "float32": [str(single.weight.dtype).split(".")[-1],
                         str(single.bias.dtype).split(".")[-1]],
@@ -69,8 +68,9 @@ def exercise_10_sequential(module, x, seed):
 
 def mixed(module, layer):
     """A Module given, by attribute, a parameter of its own, a module, a number, a tensor that
-    needs no gradient, and then its own parameter again, replaced: what its parameters() gives,
-    by name."""
+    needs no gradient, a result computed from a parameter (it requires grad, and is no
+    Parameter), and then its own parameter again, replaced: what its parameters() gives, by
+    name."""
     import torch
     own, other, again = (module.parameter(np.full(2, v)) for v in (0.0, 1.0, 2.0))
     holder = module.Module()
@@ -79,10 +79,11 @@ def mixed(module, layer):
     holder.layer = layer
     holder.steps = 3                           # neither a parameter nor a module
     holder.batch = torch.zeros(2)              # a tensor that needs no gradient
+    holder.cache = torch.tanh(other)           # requires grad, kept for later: no Parameter
     holder.own = again                         # the same name again: replaced, in its place
     return tagged(list(holder.parameters()), {"own": own, "other": other, "again": again,
-                                              "batch": holder.batch, "weight": layer.weight,
-                                              "bias": layer.bias})
+                                              "batch": holder.batch, "cache": holder.cache,
+                                              "weight": layer.weight, "bias": layer.bias})
 
 
 def exercise_10_names(module, x, seed):
@@ -178,8 +179,7 @@ def exercise_10_engine(module, data, config):
     4's start (np.random.default_rng(seed)). Pieces that reach for PyTorch itself break here.
     The weights."""
     import level3b_own_autograd as level
-    with put_in({module: dict(parameter=lambda a: level.Tensor(np.array(a), requires_grad=True),
-                              tanh=level.tanh, no_grad=level.no_grad)}):
+    with put_in({module: tensor_library(level)}):
         rng = np.random.default_rng(config["seed"])
         model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64),
                                   module.Tanh(), module.Linear(config["hidden"], 10, rng,
@@ -193,6 +193,15 @@ def exercise_10_engine(module, data, config):
                 optimizer.step()
                 optimizer.zero_grad()
     return {**weights_of(model), "start": first}
+
+
+def tensor_library(engine):
+    """Exercise 10's four names - Parameter, parameter, tanh, no_grad - on an engine of level
+    3½'s kind: a Parameter is a Tensor of its own class, as nn.Parameter is PyTorch's."""
+    class Parameter(engine.Tensor):
+        pass
+    return dict(Parameter=Parameter, tanh=engine.tanh, no_grad=engine.no_grad,
+                parameter=lambda a: Parameter(np.array(a), requires_grad=True))
 
 
 def weights_of(model):
@@ -245,7 +254,7 @@ def exercise_11_callbacks(module, start, data, config, stop_after):
     trainer.stop_training = True               # left over from an earlier fit()
     seen = {"first": [], "second": []}
 
-    class Noting:
+    class Noting(module.Callback):
         def __init__(self, name, stop):
             self.name, self.stop = name, stop
 
@@ -260,6 +269,39 @@ def exercise_11_callbacks(module, start, data, config, stop_after):
                           validation_data=(data["x_test"], data["y_test"]),
                           callbacks=[Noting("first", stop_after), Noting("second", None)])
     return {"seen": seen,
+            "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+            "weights": params_files.from_torch_model(model)}
+
+
+def exercise_11_batches(module, start, data, config, stop_at):
+    """The student's Model over level 2's own model, loss and torch.optim.SGD, from `start`, in
+    dataset order with validation_data, for 2 * config["epochs"] epochs, with a callback that
+    notes each on_train_batch_end(batch, logs) and each on_epoch_end(epoch, logs), and sets
+    stop_training at batch stop_at[1] of epoch stop_at[0]. The notes, the history and the
+    weights."""
+    from machinery import params_files
+    model, trainer = over_level2(module, start, config)
+    notes = []
+
+    def plain(logs):
+        return {str(k): float(v) for k, v in dict(logs or {}).items()}
+
+    class Noting(module.Callback):
+        epoch = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            notes.append(["batch", Noting.epoch, int(batch), plain(logs)])
+            if [Noting.epoch, batch] == list(stop_at):
+                trainer.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            notes.append(["epoch", int(epoch), None, plain(logs)])
+            Noting.epoch = epoch + 1
+
+    history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
+                          epochs=2 * config["epochs"], shuffle=False,
+                          validation_data=(data["x_test"], data["y_test"]), callbacks=[Noting()])
+    return {"notes": notes,
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "weights": params_files.from_torch_model(model)}
 
@@ -359,8 +401,7 @@ def whole_stack(engine, pieces, fitting, data, config):
     swaps = {fitting: dict(as_tensor=engine.Tensor, as_array=lambda t: np.asarray(t.data),
                            no_grad=engine.no_grad)}
     if pieces is not None:
-        swaps[pieces] = dict(parameter=lambda a: engine.Tensor(np.array(a), requires_grad=True),
-                             tanh=engine.tanh, no_grad=engine.no_grad)
+        swaps[pieces] = tensor_library(engine)
     with put_in(swaps):
         rng = np.random.default_rng(config["seed"])
         if pieces is not None:

@@ -1,8 +1,8 @@
 """Exercise 10, a solution - level 2's abstractions, rebuilt on level 3's tensors.
 
-    Module      __setattr__ registers a tensor that requires grad, or a Module, assigned to an
-                attribute, in a dict by name, as nn.Module does (it registers nn.Parameter
-                objects); parameters() is its own, then theirs, in order.
+    Module      __setattr__ registers a Parameter, or a Module, assigned to an attribute, in a
+                dict by name, as nn.Module does; parameters() is its own, then theirs, in
+                order, and named_parameters() the same, each under its dotted name.
     Linear      weight = glorot_normal(in, out), bias = 0, both leaves; forward: x @ W + b
     Tanh        forward: tanh(x)
     Sequential  registers its layers; forward: one after the other
@@ -41,8 +41,11 @@ import torch  # noqa: E402
 import level4_numpy  # noqa: E402
 
 
+Parameter = torch.nn.Parameter
+
+
 def parameter(array):
-    return torch.tensor(array, requires_grad=True)
+    return Parameter(torch.tensor(array))
 
 
 tanh = torch.tanh
@@ -57,7 +60,7 @@ class Module:
     def __setattr__(self, name, value):        # what nn.Module.__setattr__ does, in short
         if isinstance(value, Module):
             self._modules[name] = value
-        elif getattr(value, "requires_grad", False):
+        elif isinstance(value, Parameter):    # not every tensor that requires grad
             self._parameters[name] = value
         object.__setattr__(self, name, value)  # not self.name = value: that would call this again
 

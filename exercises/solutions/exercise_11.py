@@ -77,19 +77,25 @@ class Model:
             callback.model = self
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch
-            total_loss = correct = 0.0
-            for start in range(0, n, batch_size):
-                batch = order[start:start + batch_size]
-                xb, yb = x[batch], y[batch]
+            total_loss = correct = seen = 0.0
+            for batch, start in enumerate(range(0, n, batch_size)):
+                rows = order[start:start + batch_size]
+                xb, yb = x[rows], y[rows]
                 z2 = self.network(as_tensor(xb))             # forward
                 loss = self.loss(z2, as_tensor(yb))
                 loss.backward()                              # dL/dtheta into .grad
                 self.optimizer.step()                        # theta <- theta - lr dL/dtheta
                 self.optimizer.zero_grad()
-                total_loss += float(as_array(loss)) * len(batch)
+                total_loss += float(as_array(loss)) * len(rows)
                 correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))
-            history.history["loss"].append(total_loss / n)
-            history.history["acc"].append(correct / n)
+                seen += len(rows)
+                logs = {"loss": total_loss / seen, "acc": correct / seen}   # so far, as Keras's
+                for callback in callbacks:
+                    callback.on_train_batch_end(batch, logs)
+                if self.stop_training:                       # set by a callback: end the epoch
+                    break
+            history.history["loss"].append(total_loss / seen)   # the rows trained on: all of
+            history.history["acc"].append(correct / seen)      # them, unless stopped early
             if validation_data is not None:                  # after the epoch's last step
                 val_loss, val_acc = self.evaluate(*validation_data, batch_size=batch_size)
                 history.history.setdefault("val_loss", []).append(val_loss)
@@ -114,7 +120,17 @@ class Model:
         return [total_loss / len(x), float(correct / len(x))]     # each batch by its rows
 
 
-class EarlyStopping:
+class Callback:
+    model = None
+
+    def on_train_batch_end(self, batch, logs):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+
+class EarlyStopping(Callback):
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0):
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.wait, self.best = 0, None

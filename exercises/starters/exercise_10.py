@@ -13,12 +13,12 @@ train_step, unchanged, on your pieces: in float64, from level 4's start, in data
 weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTorch's
 DataLoader).
 
-Your pieces reach the tensor library through three names only, given below: `parameter`,
-`tanh` and `no_grad`. On tensors, Module, Linear, Tanh, Sequential and SGD use only those, `@`,
-`+`, `p -= number * p.grad`, and `p.grad = None` (NumPy, and level4_numpy for the initial draw,
-as you like). Then they run on any engine put behind the three names - the checker puts level
-3½'s there, and `python -m exercises.check stack` the engine of Exercise 9. The DataLoader is
-PyTorch's side only: it may use torch as it likes.
+Your pieces reach the tensor library through four names only, given below: `Parameter`,
+`parameter`, `tanh` and `no_grad`. On tensors, Module, Linear, Tanh, Sequential and SGD use only
+those, `@`, `+`, `p -= number * p.grad`, and `p.grad = None` (NumPy, and level4_numpy for the
+initial draw, as you like). Then they run on any engine put behind the four names - the checker
+puts level 3½'s there, and `python -m exercises.check stack` the engine of Exercise 9. The
+DataLoader is PyTorch's side only: it may use torch as it likes.
 """
 
 import os
@@ -42,10 +42,14 @@ import torch  # noqa: E402
 import level4_numpy  # noqa: E402,F401
 
 
-# The tensor library these pieces compute with, in three names (given).
+# The tensor library these pieces compute with, in four names (given).
+Parameter = torch.nn.Parameter                 # the kind of tensor a module registers as its own
+
+
 def parameter(array):
-    """A tensor that autograd tracks, made from a NumPy array (given). Returns it."""
-    return torch.tensor(array, requires_grad=True)
+    """A Parameter (a tensor that autograd tracks) made from a NumPy array (given). Returns
+    it."""
+    return Parameter(torch.tensor(array))
 
 
 tanh = torch.tanh                              # tanh(x), recorded for backward()
@@ -64,10 +68,8 @@ class Module:
 
     def __setattr__(self, name, value):
         """self.name = value calls this. Set the attribute, and register value under name, as
-        nn.Module does: a parameter in _parameters, a Module in _modules, anything else nowhere.
-        Here a parameter is a tensor that requires grad, as parameter() makes (a simplification:
-        nn.Module registers nn.Parameter objects only; question 1 asks why). A name assigned
-        again holds the new value, in its old place. Returns None."""
+        nn.Module does: a Parameter in _parameters, a Module in _modules, anything else
+        nowhere. A name assigned again holds the new value, in its old place. Returns None."""
         raise NotImplementedError
 
     def __call__(self, x):

@@ -87,10 +87,12 @@ class Model:
             epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
           * before the first epoch, each callback's .model set to this Model, as Keras's fit()
             sets it;
-          * after each epoch, each callback's on_epoch_end(epoch, logs), as Keras's fit() calls
-            it (the epoch counted from 0, logs that epoch's numbers under the history's keys);
-          * no more epochs once self.stop_training is set, as in Keras (a callback may set it,
-            as EarlyStopping does).
+          * after each batch, each callback's on_train_batch_end(batch, logs), and after each
+            epoch its on_epoch_end(epoch, logs), as Keras's fit() calls them with
+            steps_per_execution=1 (batches and epochs counted from 0; logs the numbers of the
+            epoch, so far, under the history's keys);
+          * self.stop_training, which a callback may set (as EarlyStopping does), obeyed where
+            Keras's fit() obeys it.
         Returns the History."""
         raise NotImplementedError
 
@@ -101,10 +103,22 @@ class Model:
         raise NotImplementedError
 
 
-class EarlyStopping:
+class Callback:
+    """What every callback has, as Keras's keras.callbacks.Callback (given): .model, which fit()
+    sets, and hooks that do nothing until a callback replaces them."""
+    model = None
+
+    def on_train_batch_end(self, batch, logs):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+
+class EarlyStopping(Callback):
     """A callback that stops fit() once a number of the logs has stopped improving, as Keras's
     keras.callbacks.EarlyStopping(monitor, min_delta, patience) does for a number to make small
-    (a loss), one instance per fit(). fit() gives it .model."""
+    (a loss), one instance per fit()."""
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0):
         """Keep the settings. Returns None."""
