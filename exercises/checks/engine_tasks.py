@@ -14,6 +14,11 @@ import numpy as np
 NAMES = ("W1", "b1", "W2", "b2")
 ENGINE = ("Tensor", "no_grad", "record", "unbroadcast", "sigmoid", "tanh", "logaddexp", "mean",
           "zeros_like")                       # level 3½'s engine, name for name
+ONE_OPS = {"A.T": lambda a: a.T,                # operations of one tensor, written the same
+           "A.reshape(6, 2)": lambda a: a.reshape(6, 2),   # for a NumPy array, a torch tensor
+           "3 + A": lambda a: 3 + a, "A + 3": lambda a: a + 3,   # and the student's Tensor
+           "2.5 * A": lambda a: 2.5 * a, "A * 2.5": lambda a: a * 2.5,
+           "1 - A": lambda a: 1 - a, "A - 1.5": lambda a: a - 1.5, "-A": lambda a: -a}
 SUMS = {"sum()": dict(axis=None, keepdims=False),   # Tensor.sum's arguments, by the op's name
         "sum(axis=0)": dict(axis=0, keepdims=False),
         "sum(axis=1, keepdims=True)": dict(axis=1, keepdims=True),
@@ -54,6 +59,8 @@ def exercise_9_op(module, op, inputs, weights):
         out = h * h + h
     elif op in SUMS:
         out = leaves[0].sum(**SUMS[op])
+    elif op in ONE_OPS:
+        out = ONE_OPS[op](leaves[0])
     elif op == "softmax_cross_entropy":        # the labels need no gradient
         leaves = leaves[:1]
         out = module.softmax_cross_entropy(leaves[0], T(np.array(inputs[1])))

@@ -10,16 +10,18 @@ from exercises import helpers
 from exercises.checks import remote
 from exercises.checks.core import EXACT, Failure, how_they_moved, require, weights
 from exercises.checks.exact import small_data
-from exercises.checks.engine_tasks import SUMS
+from exercises.checks.engine_tasks import ONE_OPS, SUMS
 
 TITLE = "write the engine"
 CHILD = "numpy"               # its functions run where PyTorch and TensorFlow are not
 VALUES = 1e-12                # an operation's value against PyTorch's: relative error
 GRADIENTS = 1e-10             # its gradients
 LOCK9 = dict(hidden=24, rows=600, batch_size=50, lr=0.7, epochs=2, dtype="float64")
+NUMBERS = ["Tensor.__add__", "Tensor.__radd__", "Tensor.__sub__", "Tensor.__rsub__",
+           "Tensor.__mul__", "Tensor.__rmul__", "Tensor.__neg__"]
 WRITE = ["record", "no_grad.__enter__", "no_grad.__exit__", "Tensor.backward", "Tensor.__matmul__",
-         "Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__", "Tensor.sum", "unbroadcast", "tanh",
-         "relu", "exp", "log", "logaddexp", "mean", "softmax_cross_entropy"]   # the student's
+         *NUMBERS, "Tensor.T", "Tensor.reshape", "Tensor.sum", "unbroadcast", "tanh", "relu",
+         "exp", "log", "logaddexp", "mean", "softmax_cross_entropy"]   # the student's functions
 BACKWARD = ["record", "Tensor.backward"]
 RECORD = ["record", "no_grad.__enter__", "no_grad.__exit__"]
 # The graph of exercise_9_order: each node's parents, and what each vjp multiplies by.
@@ -77,6 +79,8 @@ def torch_op(op, inputs, weights):
     elif op == "shared":
         h = torch.tanh(leaves[0])
         out = h * h + h
+    elif op in ONE_OPS:
+        out = ONE_OPS[op](leaves[0])
     elif op in SUMS:
         axis, keepdims = SUMS[op]["axis"], SUMS[op]["keepdims"]
         out = leaves[0].sum() if axis is None else leaves[0].sum(dim=axis, keepdim=keepdims)
@@ -135,6 +139,8 @@ def compare(ex, label, op, inputs, names):
         shape = ()
     elif op in SUMS:
         shape = np.sum(inputs[0], **SUMS[op]).shape
+    elif op in ONE_OPS:
+        shape = ONE_OPS[op](inputs[0]).shape
     else:
         shape = np.broadcast_shapes(*[np.shape(a) for a in inputs])
     weights_ = rng.normal(size=shape)      # L = sum(out * weights_): every entry its own share
@@ -292,6 +298,12 @@ def run(ex):
                               f"axes are gone): which axes must it have, and where, before it "
                               f"can spread back over the tensor?") from None
             raise
+    ex.check("numbers as operands: 3 + A, A + 3, 2.5 * A, A * 2.5, 1 - A, A - 1.5, -A",
+             checks([(op, op, [draw(4, 3)], ["A"]) for op in ONE_OPS if ".T" not in op and
+                     ".reshape" not in op]), needs=NUMBERS + BACKWARD)
+    ex.check("A.T and A.reshape(6, 2)",
+             checks([(op, op, [draw(4, 3)], ["A"]) for op in ("A.T", "A.reshape(6, 2)")]),
+             needs=["Tensor.T", "Tensor.reshape"] + BACKWARD)
     ex.check("Tensor.sum over all entries, an axis, with keepdims, and two axes", sums,
              needs=["Tensor.sum"] + BACKWARD)
     ex.check("exp and log", checks([("exp(z)", "exp", [draw(5, 3)], ["z"]),

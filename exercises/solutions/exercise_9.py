@@ -9,6 +9,8 @@ the shares of everything computed from it added in) before its own vjps run:
     d(A * B):  g * B,    g * A                d(A - B):  g, -g
     tanh:      g (1 - tanh^2)                 relu:      g [z > 0]
     logaddexp: g e^(u - out), g e^(v - out)   mean:      g / (number of entries), everywhere
+    A.T:       g.T                            reshape:   g in the old shape
+    -A:        -g                             a number:  a constant Tensor, no gradient
     exp:       g e^z                          log:       g / z
     sum:       g, copied back along the summed axes (the mirror of unbroadcast)
 
@@ -78,19 +80,41 @@ class Tensor:
                        lambda g: self.data.T @ g))       # dL/dB = A^T dL/d(AB)
 
     def __add__(self, other):                  # d(A + B) = dA + dB
+        other = constant(other, self)
         return record(self.data + other.data, (self, other),
                       (lambda g: unbroadcast(g, self.data.shape),
                        lambda g: unbroadcast(g, other.data.shape)))
 
+    def __radd__(self, other):                 # 3 + t: Python asks t, once 3 has said no
+        return self + other
+
     def __sub__(self, other):                  # d(A - B) = dA - dB
+        other = constant(other, self)
         return record(self.data - other.data, (self, other),
                       (lambda g: unbroadcast(g, self.data.shape),
                        lambda g: -unbroadcast(g, other.data.shape)))
 
+    def __rsub__(self, other):                 # 1 - t
+        return constant(other, self) - self
+
     def __mul__(self, other):                  # d(A * B) = dA * B + A * dB
+        other = constant(other, self)
         return record(self.data * other.data, (self, other),
                       (lambda g: unbroadcast(g * other.data, self.data.shape),
                        lambda g: unbroadcast(g * self.data, other.data.shape)))
+
+    def __rmul__(self, other):                 # 2 * t
+        return self * other
+
+    def __neg__(self):                         # d(-A) = -dA
+        return record(-self.data, (self,), (lambda g: -g,))
+
+    @property
+    def T(self):                               # d(A^T) = (dA)^T: g goes back transposed
+        return record(self.data.T, (self,), (lambda g: g.T,))
+
+    def reshape(self, *shape):                 # the same entries: g goes back in the old shape
+        return record(self.data.reshape(*shape), (self,), (lambda g: g.reshape(self.data.shape),))
 
     def sum(self, axis=None, keepdims=False):  # each entry's derivative is 1: g, copied back
         out = self.data.sum(axis=axis, keepdims=keepdims)
@@ -119,6 +143,14 @@ def record(data, parents, vjps):
     if not no_grad.recording or not any(p.requires_grad for p in parents):
         return Tensor(data)
     return Tensor(data, True, parents, vjps)
+
+
+def constant(value, like):
+    """A Tensor as it is; a number as a Tensor that needs no gradient, in like's dtype (a
+    float64 0-d array would make a float32 result float64)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(np.asarray(value, dtype=like.data.dtype))
 
 
 def unbroadcast(g, shape):

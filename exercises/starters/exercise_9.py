@@ -54,16 +54,43 @@ class Tensor:
         raise NotImplementedError
 
     def __add__(self, other):
-        """Returns self + other (both Tensors: level 3½'s code never adds a plain number), with
-        NumPy's broadcasting (z1 = x @ W1 + b1 adds b1 to every row)."""
+        """Returns self + other, other a Tensor or a number, with NumPy's broadcasting
+        (z1 = x @ W1 + b1 adds b1 to every row)."""
+        raise NotImplementedError
+
+    def __radd__(self, other):
+        """Returns other + self, for a number other (Python calls it for 3 + t)."""
         raise NotImplementedError
 
     def __sub__(self, other):
-        """Returns self - other (both Tensors), with broadcasting."""
+        """Returns self - other, other a Tensor or a number, with broadcasting."""
+        raise NotImplementedError
+
+    def __rsub__(self, other):
+        """Returns other - self, for a number other (1 - t)."""
         raise NotImplementedError
 
     def __mul__(self, other):
-        """Returns self * other (both Tensors), element by element, with broadcasting."""
+        """Returns self * other, other a Tensor or a number, element by element, with
+        broadcasting."""
+        raise NotImplementedError
+
+    def __rmul__(self, other):
+        """Returns other * self, for a number other (2 * t)."""
+        raise NotImplementedError
+
+    def __neg__(self):
+        """Returns -self."""
+        raise NotImplementedError
+
+    @property
+    def T(self):
+        """Returns the transpose of a 2-D tensor, as NumPy's a.T. (Level 3½ does not have it.)"""
+        raise NotImplementedError
+
+    def reshape(self, *shape):
+        """Returns the same entries in the given shape, as NumPy's a.reshape(*shape). (Level 3½
+        does not have it.)"""
         raise NotImplementedError
 
     def sum(self, axis=None, keepdims=False):
