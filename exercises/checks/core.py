@@ -123,7 +123,9 @@ def cache_path(task, start, data, config):
 
 # Errors whose usual cause a student may not guess from the message: text -> what to add.
 HINTS = {"object has no attribute '_parameters'": ": does __init__ call super().__init__() first?",
-         "object has no attribute '_modules'": ": does __init__ call super().__init__() first?"}
+         "object has no attribute '_modules'": ": does __init__ call super().__init__() first?",
+         "object has no attribute 'weight'": ": does __setattr__ set the attribute too?",
+         "object has no attribute 'bias'": ": does __setattr__ set the attribute too?"}
 
 
 def describe_error(info, path):

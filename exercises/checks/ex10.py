@@ -63,6 +63,18 @@ def run(ex):
 
     def sequential():
         out = ex.task("exercise_10_sequential", x, ex.seed)
+        found = out.get("mixed")
+        want = ["again", "other", "weight", "bias"]
+        require(found == want,
+                f"a Module m given m.own = a Parameter, m.other = a Parameter, m.layer = a "
+                f"Linear, m.steps = 3, m.batch = a tensor without requires_grad, m.cache = "
+                f"tanh(m.other) (it requires grad, and is no Parameter), then m.own = another "
+                f"Parameter (again), gives {described(found)}, not {described(want)}"
+                + (": cache is a result, not a parameter of the model - what makes a tensor a "
+                   "parameter?" if "cache" in (found or []) and "batch" not in found else
+                   ": register Parameters and modules only, a name assigned again replaces what "
+                   "it held in its place, and its own parameters come first, then those of its "
+                   "modules"))
         order = ["first.weight", "first.bias", "second.weight", "second.bias"]
         found = out.get("parameters")
         require(found == order, f"Sequential(first, Tanh(), second).parameters() gives "
@@ -76,18 +88,6 @@ def run(ex):
                                  f".parameters() gives {described(found)}, not "
                                  f"{', '.join(nested)}: a registered module's parameters are "
                                  f"all of its own parameters(), modules inside it included")
-        found = out.get("mixed")
-        want = ["again", "other", "weight", "bias"]
-        require(found == want,
-                f"a Module m given m.own = a Parameter, m.other = a Parameter, m.layer = a "
-                f"Linear, m.steps = 3, m.batch = a tensor without requires_grad, m.cache = "
-                f"tanh(m.other) (it requires grad, and is no Parameter), then m.own = another "
-                f"Parameter (again), gives {described(found)}, not {described(want)}"
-                + (": cache is a result, not a parameter of the model - what makes a tensor a "
-                   "parameter?" if "cache" in (found or []) and "batch" not in found else
-                   ": register Parameters and modules only, a name assigned again replaces what "
-                   "it held in its place, and its own parameters come first, then those of its "
-                   "modules"))
         require(out.get("indexing") == [True, True],
                 "model[0] and model[2] are not the first and third layers: the given "
                 "__getitem__ looks in _modules, under \"0\", \"1\", ...")
