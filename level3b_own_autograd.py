@@ -86,13 +86,14 @@ class Tensor:
 
 class no_grad(contextlib.ContextDecorator):
     """`with no_grad():` (or `@no_grad()` on a function): nothing recorded, as in torch."""
-    recording = True
+    recording, before = True, []               # before: what each open no_grad found
 
-    def __enter__(self):
-        self.before, no_grad.recording = no_grad.recording, False
+    def __enter__(self):                       # a list, not self.before: @no_grad() on a
+        no_grad.before.append(no_grad.recording)   # function that calls itself enters one
+        no_grad.recording = False              # instance again before it exits
 
     def __exit__(self, *error):
-        no_grad.recording = self.before
+        no_grad.recording = no_grad.before.pop()
 
 
 def record(data, parents, vjps):

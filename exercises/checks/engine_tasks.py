@@ -114,6 +114,41 @@ def exercise_9_record(module):
     return facts
 
 
+def exercise_9_reentrant(module):
+    """record() inside a function under @no_grad() that calls itself (one no_grad instance,
+    entered three times before it leaves), and after it returned: whether each result requires
+    grad. (Last of the checks: a no_grad that gets this wrong may leave recording off.)"""
+    tracked = module.Tensor(np.ones(2), requires_grad=True)
+
+    def made():
+        return bool(getattr(module.record(np.ones(2), (tracked,), (lambda g: g,)),
+                            "requires_grad", False))
+
+    @module.no_grad()
+    def deeper(n):
+        return made() if n == 0 else deeper(n - 1)
+    return {"inside": deeper(2), "after": made()}
+
+
+def exercise_9_dtypes(module):
+    """The dtype of each operation's result on float32 tensors, numbers among the operands: a
+    number made into a float64 array turns a float32 result into float64 (NumPy 2)."""
+    a = module.Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    b = module.Tensor(np.ones(2, np.float32), requires_grad=True)
+    made = {"1 - t": lambda: 1 - a, "t - 1.5": lambda: a - 1.5, "2 * t": lambda: 2 * a,
+            "t * 2.5": lambda: a * 2.5, "3 + t": lambda: 3 + a, "t + 3": lambda: a + 3,
+            "-t": lambda: -a, "t + b": lambda: a + b, "t.T": lambda: a.T,
+            "t.sum(axis=0)": lambda: a.sum(axis=0), "mean(t)": lambda: module.mean(a),
+            "exp(t)": lambda: module.exp(a), "tanh(t)": lambda: module.tanh(a)}
+    out = {}
+    for name, make in made.items():
+        t = make()
+        t.backward() if np.ndim(t.data) == 0 else t.sum().backward()
+        out[name] = [str(np.asarray(t.data).dtype), str(np.asarray(a.grad).dtype)]
+        a.grad = b.grad = None
+    return out
+
+
 def exercise_9_order(module):
     """A graph of the checker's own nodes, whose vjps note when they run: x -> a = 2x; b = 3a,
     c = 5a, d = b + c, e = 7d + a (a used three times). backward() from e, twice. The notes, in

@@ -80,7 +80,7 @@ def run(ex):
         require(found == order, f"Sequential(first, Tanh(), second).parameters() gives "
                                 f"{described(found)}, not {', '.join(order)}: its own (none), "
                                 f"then each registered module's, in order"
-                + (" - are its layers registered, in _modules, under \"0\", \"1\", ...?"
+                + (" - are its layers registered as its modules?"
                    if not found else ""))
         nested = order[:2] + order[2:] + ["third.weight", "third.bias"]
         found = out.get("nested")

@@ -310,8 +310,11 @@ def run(ex):
                     f"a callback set stop_training at batch {stop_at[1]} of epoch "
                     f"{stop_at[0]}, and fit() went on to batch {max(after)}: where does Keras's "
                     f"fit() look at stop_training?")
-            raise Failure(f"the callback was called {described_notes(mine)}; Keras's fit() "
-                          f"would call it {described_notes(expected)}")
+            i = next(k for k in range(len(mine) + 1)
+                     if k == len(mine) or k == len(expected) or mine[k] != expected[k])
+            raise Failure(("the callback's calls agree with Keras's up to "
+                           f"{call(expected[i - 1])}; " if i else "") +
+                          f"then Keras's fit() makes {call(expected, i)}, yours {call(mine, i)}")
         for (kind, epoch, batch, logs), (_, _, _, wanted) in zip(notes, want):
             gap = max(abs(logs.get(k, np.inf) - v) for k, v in wanted.items())
             if gap > HISTORY:
@@ -484,7 +487,7 @@ def variants(start, data, config):
         "does it count in Keras's?", weighted=False)
     run("measured after each batch's update: which forward pass does Keras's number come "
         "from?", measure_after=True)
-    run("what .grad adding up over the batches gives: clear it after each step (zero_grad())",
+    run("what .grad adding up over the batches gives: what empties it between two steps?",
         accumulate=True)
     run("what steps that change nothing give: the weights never moved (does step() come after "
         "backward(), and zero_grad() after step()?)", frozen=True)
@@ -574,17 +577,12 @@ def per_batch(start, data, config, epoch, batch):
     return None
 
 
-def described_notes(notes):
-    """[("batch", 0, 0), ...] in words: "after batches 0-12 of epoch 0, at its end, ..."."""
-    words, run = [], None
-    for kind, epoch, batch in notes:
-        if kind == "batch":
-            run = (epoch, run[1] if run and run[0] == epoch else batch, batch)
-            continue
-        if run:
-            words.append(f"after batches {run[1]}-{run[2]} of epoch {run[0]}")
-            run = None
-        words.append(f"at the end of epoch {epoch}")
-    if run:
-        words.append(f"after batches {run[1]}-{run[2]} of epoch {run[0]}")
-    return ", ".join(words)
+def call(notes, i=None):
+    """One note, or notes[i], in words: "on_train_batch_end after batch 3 of epoch 1"."""
+    if i is not None:
+        if i >= len(notes):
+            return "no more calls"
+        notes = notes[i]
+    kind, epoch, batch = notes
+    return (f"on_train_batch_end after batch {batch} of epoch {epoch}" if kind == "batch" else
+            f"on_epoch_end of epoch {epoch}")

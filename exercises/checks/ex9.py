@@ -246,10 +246,12 @@ def run(ex):
         said("inside", False, "inside `with no_grad():`")
         said("nested", False, "inside a no_grad inside another")
         said("after_nested", False, "in the outer no_grad, after the inner one ended",
-             ". Leaving the inner one turned recording on: restore what it was before instead")
+             ". Leaving the inner one turned recording on: what should leaving a no_grad "
+             "give back?")
         said("after", True, "after `with no_grad():` ended")
         said("decorated", False, "in a function decorated with @no_grad()")
         said("after_decorated", True, "after a function decorated with @no_grad() returned")
+
         return ("a parameter's results recorded, constants' not; nothing inside no_grad, nested "
                 "or as a decorator; recording again after it")
     ex.check("record() and no_grad: what is recorded, outside, inside and after no_grad",
@@ -301,6 +303,17 @@ def run(ex):
     ex.check("numbers as operands: 3 + A, A + 3, 2.5 * A, A * 2.5, 1 - A, A - 1.5, -A",
              checks([(op, op, [draw(4, 3)], ["A"]) for op in ONE_OPS if ".T" not in op and
                      ".reshape" not in op]), needs=NUMBERS + BACKWARD)
+    def dtypes():
+        found = ex.task("exercise_9_dtypes")
+        require(isinstance(found, dict) and found, "the engine gave no dtypes")
+        wrong = {name: d for name, d in found.items() if d != ["float32", "float32"]}
+        require(not wrong, "on float32 tensors, " + "; ".join(
+            f"{name} gives {d[0]}" + (f" (and a .grad of {d[1]})" if d[1] != "float32" else "")
+            for name, d in list(wrong.items())[:4]) + ", not float32: where does a float64 come "
+            "in? (In NumPy 2 a Python number keeps an array's dtype; a float64 array does not)")
+        return f"{len(found)} operations keep float32, results and gradients"
+    ex.check("float32 stays float32: numbers, broadcasting, sums, means", dtypes,
+             needs=NUMBERS + ["Tensor.T", "Tensor.sum", "mean", "exp", "tanh"] + BACKWARD)
     ex.check("A.T and A.reshape(6, 2)",
              checks([(op, op, [draw(4, 3)], ["A"]) for op in ("A.T", "A.reshape(6, 2)")]),
              needs=["Tensor.T", "Tensor.reshape"] + BACKWARD)
@@ -429,3 +442,17 @@ def run(ex):
              f"{LOCK9['lr']:g}, {LOCK9['epochs']} epochs, shuffled)", lockstep,
              needs=["Tensor.__matmul__", "Tensor.__add__", "Tensor.__sub__", "Tensor.__mul__",
                     "unbroadcast", "tanh", "logaddexp", "mean"] + RECORD + ["Tensor.backward"])
+
+    def reentrant():
+        out = ex.task("exercise_9_reentrant")
+        require(isinstance(out, dict), "no_grad gave no account")
+        require(out.get("inside") is False, "record() inside a function decorated with "
+                                            "@no_grad() that calls itself made a tensor of the "
+                                            "graph")
+        require(out.get("after") is True,
+                "after a function decorated with @no_grad() that calls itself returned, record() "
+                "records nothing any more: its one no_grad instance was entered three times "
+                "before it left - where is each entry's state kept?")
+        return "nothing recorded inside, recording again after it"
+    ex.check("no_grad on a function that calls itself (@no_grad(), entered again before it "
+             "leaves)", reentrant, needs=RECORD)

@@ -81,16 +81,18 @@ class Model:
           * with shuffle, the rows in an order drawn from rng as level 4's train_epoch draws it
             (rng None: a new np.random.default_rng()); without, in dataset order;
           * after each epoch, its loss and accuracy (the fraction of rows whose largest output
-            is the labelled digit) in the history, as Keras's fit() reports them, under "loss"
-            and "acc";
+            is the labelled digit: z2's argmax, which is a = sigmoid(z2)'s save where the sigmoid
+            rounds two outputs to the same number) in the history, as Keras's fit() reports
+            them, under "loss" and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
             epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
           * before the first epoch, each callback's .model set to this Model, as Keras's fit()
             sets it;
           * after each batch, each callback's on_train_batch_end(batch, logs), and after each
             epoch its on_epoch_end(epoch, logs), as Keras's fit() calls them with
-            steps_per_execution=1 (batches and epochs counted from 0; logs the numbers of the
-            epoch, so far, under the history's keys);
+            steps_per_execution=1 (batches and epochs counted from 0; logs {"loss": ..., "acc":
+            ...} of the epoch so far, then at its end all the epoch's numbers under the
+            history's keys);
           * self.stop_training, which a callback may set (as EarlyStopping does), obeyed where
             Keras's fit() obeys it.
         Returns the History."""
