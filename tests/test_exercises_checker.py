@@ -141,8 +141,8 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
     line = line_of(out, "  FAILED  Sequential:")
     assert "modules inside it included" in line, line
     assert line_of(out, "  passed  Linear:") and code == 1
-    planted(tmp_path, 10, "self.params, self.lr = list(params), lr",
-            "self.params, self.lr = params, lr")
+    planted(tmp_path, 10, "self.params, self.lr, self.momentum = list(params), lr, momentum",
+            "self.params, self.lr, self.momentum = params, lr, momentum")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  SGD:")
     assert "given a list, your zero_grad() clears them" in line, line
@@ -158,17 +158,17 @@ def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_pat
     """An SGD that wraps torch.optim.SGD passes on PyTorch's tensors, not on level 3½'s engine;
     `p = p - lr * p.grad` changes nothing, and the message says why; a DataLoader that shuffles
     with torch's global generator is named."""
-    planted(tmp_path, 10, "        self.params, self.lr = list(params), lr",
-            "        self.params, self.lr = list(params), lr\n"
-            "        self.inner = torch.optim.SGD(self.params, lr)")
+    planted(tmp_path, 10, "        self.params, self.lr, self.momentum = list(params), lr, momentum",
+            "        self.params, self.lr, self.momentum = list(params), lr, momentum\n"
+            "        self.inner = torch.optim.SGD(self.params, lr, momentum=momentum)")
     (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
-        "            for p in self.params:\n                p -= self.lr * p.grad",
-        "            self.inner.step()\n            for p in []:\n                pass"))
+        "            for i, p in enumerate(self.params):",
+        "            self.inner.step()\n            for i, p in enumerate([]):"))
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  your pieces on another tensor library")
     assert "on level 3½'s engine, your pieces raised" in line, line
     assert line_of(out, "  passed  SGD:") and code == 1
-    planted(tmp_path, 10, "                p -= self.lr * p.grad", "                p = p - self.lr * p.grad")
+    planted(tmp_path, 10, "                p -= self.lr * g ", "                p = p - self.lr * g ")
     (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
         "torch.randperm(n, generator=self.generator)", "torch.randperm(n)"))   # and a 2nd mistake
     code, out = checked(capsys, 10, tmp_path)
@@ -187,6 +187,13 @@ LAYER_MISTAKES = {
     "every tensor that requires grad": ("        elif isinstance(value, Parameter):",
                                         "        elif getattr(value, 'requires_grad', False):",
                                         "Sequential:", [r"cache is a result, not a parameter"]),
+    "a velocity that starts at zero": ("1.0 * g if v is None", "0.0 * g if v is None",
+                                       "SGD with momentum:", [r"after step 1 of 4", r"step 1 moved "
+                                                              r"nothing", r"first step"]),
+    "one velocity for every tensor": ("                    v = self.velocity.get(i)   #",
+                                      "                    v = self.velocity.get(0)   #",
+                                      "SGD with momentum:", [r"how many velocities does SGD "
+                                                             r"keep\?"]),
     "layers kept in a list": ("            setattr(self, str(i), layer)",
                               "            object.__setattr__(self, 'layers', list(layers))",
                               "Sequential:", [r"gives nothing, not first.weight",

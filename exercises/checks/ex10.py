@@ -183,6 +183,37 @@ def run(ex):
              ".grad", sgd,
              needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
 
+    def momentum():
+        params, xb, yb = helpers.check_batch(hidden=7, rows=12, seed=ex.seed + 1)
+        batches = [(xb[i:i + 4], yb[i:i + 4]) for i in (0, 4, 8, 0)]
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_10_momentum", params, batches, 0.3, 0.9)
+        except remote.StudentError as e:
+            if "shape" in str(e.info.get("message", "")):
+                raise Failure(f"with momentum, step() raised {e.info.get('type')}: "
+                              f"{one_line(e.info.get('message', ''), 120)}: one tensor's "
+                              f"velocity met another's shape - how many velocities does SGD "
+                              f"keep?") from None
+            raise
+        require(isinstance(out, dict) and len(out.get("yours", [])) == len(batches),
+                "SGD(momentum=0.9) gave no parameters after its steps")
+        for step, (mine, theirs) in enumerate(zip(out["yours"], out["torch"]), 1):
+            diff = helpers.max_abs_difference(weights(mine, "the parameters"), theirs)
+            if diff > 1e-12:
+                moved = helpers.max_abs_difference(weights(mine, "the parameters"),
+                                                   params if step == 1 else out["torch"][step - 2])
+                raise Failure(f"with momentum 0.9, after step {step} of {len(batches)} your "
+                              f"parameters are {diff:.2e} from torch.optim.SGD's"
+                              + (" (step 1 moved nothing)" if step == 1 and moved == 0 else "")
+                              + (": every step before agrees - what does a step carry over from "
+                                 "the ones before, and for which tensor?" if step > 1 else
+                                 ": what is the velocity of a parameter at its first step, in "
+                                 "torch.optim.SGD?"))
+        return f"{len(batches)} steps as torch.optim.SGD(momentum=0.9)'s, within 1e-12"
+    ex.check("SGD with momentum: four steps as torch.optim.SGD(params, lr, momentum=0.9)",
+             momentum, needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
+
     def loader():
         import torch
         from torch.utils.data import DataLoader, TensorDataset
@@ -232,9 +263,9 @@ def run(ex):
         try:
             out = ex.task("exercise_10_engine", {"x_train": x_train, "y_train": y_train}, config)
         except remote.StudentError as e:
-            advice = (". The checker put level 3½'s engine behind parameter, tanh and no_grad: "
-                      "in Module, Linear, Tanh, Sequential and SGD compute only with those, @, "
-                      "+, -=, a number times a gradient and .grad = None"
+            advice = (". The checker put level 3½'s engine behind Parameter, parameter, tanh "
+                      "and no_grad: in Module, Linear, Tanh, Sequential and SGD compute only "
+                      "with those, @, +, a number times a tensor, -= and .grad = None"
                       if e.info.get("type") in ("TypeError", "AttributeError") else "")
             raise Failure(f"on level 3½'s engine, your pieces raised {e.info.get('type')}: "
                           f"{one_line(e.info.get('message', ''), 160)}{advice}") from None
@@ -250,8 +281,8 @@ def run(ex):
                                f"the lockstep wants <= {EXACT:g}. "
                 + how_they_moved(mine, exact, start, "level 4's"))
         return f"largest |dW| from level 4 {diff:.1e}"
-    ex.check("your pieces on another tensor library: level 3½'s engine behind parameter, tanh "
-             "and no_grad (float64, dataset order)", engine,
+    ex.check("your pieces on another tensor library: level 3½'s engine behind the four names "
+             "(float64, dataset order)", engine,
              needs=LINEAR + ["Tanh.forward", "Sequential.__init__", "Sequential.forward",
                              "SGD.__init__", "SGD.step", "SGD.zero_grad"])
 

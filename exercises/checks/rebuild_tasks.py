@@ -139,6 +139,26 @@ def exercise_10_sgd(module, start, x, y, lr):
     return out
 
 
+def exercise_10_momentum(module, start, batches, lr, momentum):
+    """Level 3's network trained on `batches` with the student's SGD(params, lr, momentum), and
+    the same with torch.optim.SGD: both sets of parameters after each step."""
+    import torch
+    import level3_autograd
+    out = {}
+    for who in ("yours", "torch"):
+        params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+        optimizer = (module.SGD(params.values(), lr, momentum=momentum) if who == "yours" else
+                     torch.optim.SGD(params.values(), lr=lr, momentum=momentum))
+        out[who] = []
+        for x, y in batches:
+            z2, a = level3_autograd.forward(torch.from_numpy(x), params)
+            level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            out[who].append({k: v.detach().numpy().copy() for k, v in params.items()})
+    return out
+
+
 def exercise_10_loader(module, n, batch_size, seed, shuffle, epochs):
     """The rows of each batch that the student's DataLoader gives, epoch after epoch, over a
     dataset whose x is the row number."""
@@ -174,8 +194,8 @@ def exercise_10_lockstep(module, data, config):
 
 
 def exercise_10_engine(module, data, config):
-    """The student's Sequential, Linear, Tanh and SGD with level 3½'s engine behind parameter,
-    tanh and no_grad, for this run only: level 3½'s loss, batches in dataset order, from level
+    """The student's Sequential, Linear, Tanh and SGD with level 3½'s engine behind Parameter,
+    parameter, tanh and no_grad, for this run only: level 3½'s loss, batches in dataset order, from level
     4's start (np.random.default_rng(seed)). Pieces that reach for PyTorch itself break here.
     The weights."""
     import level3b_own_autograd as level

@@ -107,13 +107,19 @@ class Sequential(Module):
 
 
 class SGD:
-    def __init__(self, params, lr):
-        self.params, self.lr = list(params), lr
+    def __init__(self, params, lr, momentum=0.0):
+        self.params, self.lr, self.momentum = list(params), lr, momentum
+        self.velocity = {}                     # torch's momentum_buffer, one per tensor
 
     def step(self):
         with no_grad():                        # the update is not part of the model
-            for p in self.params:
-                p -= self.lr * p.grad          # theta <- theta - lr dL/dtheta, in place
+            for i, p in enumerate(self.params):
+                g = p.grad
+                if self.momentum:              # v <- momentum v + g; the first v a copy of g
+                    v = self.velocity.get(i)   # (1.0 * g: g itself is the .grad that a later
+                    g = self.velocity[i] = 1.0 * g if v is None else self.momentum * v + g
+                                               # backward() adds into, unless cleared)
+                p -= self.lr * g               # theta <- theta - lr v, in place
 
     def zero_grad(self):
         for p in self.params:

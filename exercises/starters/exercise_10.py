@@ -15,8 +15,8 @@ DataLoader).
 
 Your pieces reach the tensor library through four names only, given below: `Parameter`,
 `parameter`, `tanh` and `no_grad`. On tensors, Module, Linear, Tanh, Sequential and SGD use only
-those, `@`, `+`, `p -= number * p.grad`, and `p.grad = None` (NumPy, and level4_numpy for the
-initial draw, as you like). Then they run on any engine put behind the four names - the checker
+those, `@`, `+`, a number times a tensor, `p -= ...` and `p.grad = None` (NumPy, and
+level4_numpy for the initial draw, as you like). Then they run on any engine put behind the four names - the checker
 puts level 3½'s there, and `python -m exercises.check stack` the engine of Exercise 9. The
 DataLoader is PyTorch's side only: it may use torch as it likes.
 """
@@ -126,15 +126,17 @@ class Sequential(Module):
 
 
 class SGD:
-    """Plain SGD, as torch.optim.SGD(params, lr) without momentum."""
+    """SGD, as torch.optim.SGD(params, lr, momentum) (without dampening, weight decay or
+    Nesterov)."""
 
-    def __init__(self, params, lr):
-        """Keep the tensors to train (params: any iterable of them) and the learning rate.
-        Returns None."""
+    def __init__(self, params, lr, momentum=0.0):
+        """Keep the tensors to train (params: any iterable of them), the learning rate and the
+        momentum. Returns None."""
         raise NotImplementedError
 
     def step(self):
-        """theta <- theta - lr dL/dtheta for every tensor. Returns None."""
+        """One step of torch.optim.SGD for every tensor: theta <- theta - lr dL/dtheta without
+        momentum; with it, as torch's does. Returns None."""
         raise NotImplementedError
 
     def zero_grad(self):
