@@ -672,3 +672,15 @@ print(json.dumps({"stops": stops, "notes": notes}))
     for (kind, epoch, batch, logs), (_, _, _, wanted) in zip(keras_says["notes"], want):
         assert sorted(logs) == sorted(wanted)
         assert max(abs(logs[k] - v) for k, v in wanted.items()) <= ex11.HISTORY
+
+
+def test_exercise_9_state_a_failed_check_leaves_does_not_fail_the_next(capsys, tmp_path):
+    """A no_grad whose __exit__ raises leaves recording off in the student's class: the checker
+    loads the module again after the failed check, so the operations' checks still pass."""
+    planted(tmp_path, 9, "        no_grad.recording = no_grad.before.pop()",
+            "        no_grad.before.pop()\n        raise ValueError('left off')")
+    code, out = checked(capsys, 9, tmp_path)
+    assert "ValueError: left off" in line_of(out, "  FAILED  record() and no_grad"), out
+    for later in ("@ (matmul)", "float32 stays float32", "backward() on 50 graphs"):
+        assert line_of(out, f"  passed  {later}"), out
+    assert code == 1

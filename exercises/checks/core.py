@@ -169,6 +169,8 @@ class Exercise:
         self.calls = {}            # the file's top-level names: the top-level names each uses
         self.used = set()          # the student's names the running check took (fn())
         self.suspects = []         # (label, names used) of each check that failed on its own
+        self.fresh_after_failure = False   # load the student's module again after a failed
+                                           # check (state a class keeps: Exercise 9's no_grad)
         self.on_hold = None        # the grader's: on_hold(True) while a child starts, then False
         self.on_result = None      # the grader's: on_result(passed) after each check
         self.on_start = None       # the grader's: on_start(label) as each check begins
@@ -295,6 +297,11 @@ class Exercise:
             names = ", ".join(f"`{name}`" for name in shared)
             # Only what this check saw, without its advice: the advice is the earlier check's.
             seen = re.split(r"(?<=\.)\s+(?=[A-Z(])", detail, maxsplit=1)[0].rstrip(".")
+            if "?" in seen:                    # nor its guess at the cause, a question
+                ask = seen.index("?")
+                cut = max(seen.rfind(": ", 0, ask), seen.rfind(" - ", 0, ask),
+                          seen.rfind(" (", 0, ask))
+                seen = seen[:cut] if cut > 0 else seen
             detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
                       f"uses {names} too, through your code; fix that one first (here: "
                       f"{one_line(seen, 400)})")
@@ -305,6 +312,11 @@ class Exercise:
             self.passed += 1
         else:
             self.failed += 1
+            if self.fresh_after_failure and getattr(self, "child", None) is not None:
+                try:                           # what a failed check left behind (a no_grad
+                    self.child.load(self.number, self.student.box.child_path(self.number))
+                except (remote.StudentError, remote.ChildError):   # stuck off, say) goes with
+                    pass                       # the module: the next check starts afresh
         self.results.append((ok, label, detail, bool(cause)))
         if self.on_result:
             self.on_result(ok)

@@ -308,7 +308,7 @@ def run(ex):
             after = [b for kind, e, b in mine if kind == "batch" and e == stop_at[0]]
             require(max(after, default=0) <= stop_at[1],
                     f"a callback set stop_training at batch {stop_at[1]} of epoch "
-                    f"{stop_at[0]}, and fit() went on to batch {max(after)}: where does Keras's "
+                    f"{stop_at[0]}, and fit() went on to batch {max(after, default=0)}: where does Keras's "
                     f"fit() look at stop_training?")
             i = next(k for k in range(len(mine) + 1)
                      if k == len(mine) or k == len(expected) or mine[k] != expected[k])
@@ -388,14 +388,18 @@ def run(ex):
             plain = np.mean([level4_numpy.loss_fn(z2[i:i + EVALUATE], y_test[i:i + EVALUATE])
                              for i in range(0, len(x_test), EVALUATE)])
             raise Failure(f"evaluate(x, y, batch_size={EVALUATE}) on {len(x_test)} rows after "
-                          f"fit() gives {shown(result)}, Keras's {shown(want)} (level 4's "
-                          f"evaluate() of the same weights)"
+                          f"fit() gives {shown(result)}; Keras's evaluate() gives {shown(want)} "
+                          f"(computed here by level 4's evaluate() of the same weights)"
                           + (f": yours is the plain mean of the batches' losses, and the last "
                              f"batch here has {len(x_test) % EVALUATE} rows: how much does it "
                              f"count in Keras's?" if abs(result[0] - plain) <= HISTORY
                              else ""))
         recording = out.get("recording", [])
         require(recording, "evaluate() never called the network")
+        calls = -(-len(x_test) // EVALUATE)
+        require(len(recording) == calls,
+                f"evaluate(x, y, batch_size={EVALUATE}) called the network {len(recording)} "
+                f"time(s) for {len(x_test)} rows, not {calls}: one call per batch, as Keras's")
         require(not any(recording),
                 f"on level 3½'s engine, evaluate() called the network {len(recording)} times, "
                 f"{sum(recording)} of them while the engine recorded a graph, which nothing "

@@ -38,6 +38,14 @@ SHARED = [[("tanh", 0, 0), ("mul", 2, 2), ("add", 2, 3), ("add", 4, 0), ("mul", 
            ("add", 6, 3)]]
 
 
+# For a derivative that is off, not by a factor: the question to ask of the operation's vjp.
+HOW = {"matmul": " - which matrix, transposed, multiplies g, and on which side?",
+       "mul": " - dL/dA is g times what?",
+       "tanh": " - tanh'(z) is best computed from what the forward pass already has: which?",
+       "exp": " - what is the derivative of e^z?", "log": " - what is the derivative of log z?",
+       "logaddexp": " - d log(e^u + e^v)/du is a ratio: of what?"}
+
+
 def in_order(calls, graph):
     """A Failure unless the noted vjp calls ran each vjp of `graph` once, each tensor's after
     those of all the tensors computed from it."""
@@ -194,11 +202,10 @@ def compare(ex, label, op, inputs, names):
         wrong = ~np.isclose(mine, exact, rtol=GRADIENTS, atol=0)
         kinks = (" - only where the input is exactly 0: what is the derivative there?"
                  if op == "relu" and np.all(inputs[0][wrong] == 0) else "")
+        factor = proportional and abs(ratio - 1) > 1e-3 and np.isfinite(ratio) and not kinks
         require(err <= GRADIENTS, f"{label}: dL/d{name} is off, relative error {err:.1e}"
-                + (f" (yours is {ratio:.4g} times the exact one)"
-                   if proportional and abs(ratio - 1) > 1e-3 and np.isfinite(ratio)
-                   and not kinks else "")
-                + kinks
+                + (f" (yours is {ratio:.4g} times the exact one)" if factor else "")
+                + (kinks or ("" if factor else HOW.get(op, "")))
                 + (" - a tensor used more than once gets every share, added; and a `+=` on an "
                    "array that another .grad holds too (a vjp may return g itself) changes both"
                    if op in ("square", "shared") else ""))
@@ -206,6 +213,7 @@ def compare(ex, label, op, inputs, names):
 
 
 def run(ex):
+    ex.fresh_after_failure = True              # a no_grad left off must not fail the rest
     rng = np.random.default_rng(ex.seed)
 
     def draw(*shape, scale=1.0):

@@ -81,9 +81,9 @@ class Model:
           * with shuffle, the rows in an order drawn from rng as level 4's train_epoch draws it
             (rng None: a new np.random.default_rng()); without, in dataset order;
           * after each epoch, its loss and accuracy (the fraction of rows whose largest output
-            is the labelled digit: z2's argmax, which is a = sigmoid(z2)'s save where the sigmoid
-            rounds two outputs to the same number) in the history, as Keras's fit() reports
-            them, under "loss" and "acc";
+            is the labelled digit; the argmax of z2 is that of a = sigmoid(z2), except where the
+            sigmoid rounds two outputs to the same number) in the history, as Keras's fit()
+            reports them, under "loss" and "acc";
           * with validation_data = (x_val, y_val), also the loss and accuracy on it after each
             epoch, under "val_loss" and "val_acc", as Keras's fit(validation_data=...) does;
           * before the first epoch, each callback's .model set to this Model, as Keras's fit()
