@@ -12,6 +12,8 @@
                        student's engine
     rebuild_tasks.py   what the checks of Exercises 10 and 11 run in the child: a model of
                        their pieces, their fit(), the whole stack
+    fit_rules.py       what Keras's fit() reports, computed with level 4: Exercise 11's
+                       references, and what its usual mistakes would report
     stack.py           the whole stack (11 on 10 on 9), the checker's last line
     answers.py         which written answers are still empty (not graded)
     exN.py             exercise N's checks: TITLE, CHILD (the child its functions run in:
