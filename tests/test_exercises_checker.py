@@ -481,7 +481,7 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
 
 
 # One mistake each, caught by one check alone: (the line planted, its replacement, the check that
-# fails, what its line must say). The other seven checks pass, or fail as its follow-ons.
+# fails, what its line must say). The other eight checks pass, or fail as its follow-ons.
 ONE_CHECK = {
     "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
                           "z2 = self.network(torch.from_numpy(xb))             # forward",
@@ -526,7 +526,7 @@ def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_pa
     others = [line for line in re.findall(r"^  FAILED  .*", out, re.M)
               if not line.startswith(f"  FAILED  {check}")]
     assert all("follow-on of the check" in other for other in others) and code == 1, out
-    assert len(re.findall(r"^  passed  ", out, re.M)) == 7 - len(others), out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 8 - len(others), out
 
 
 # Exercise 9's new parts, one mistake each: (the line planted, its replacement, the check that

@@ -125,7 +125,9 @@ def cache_path(task, start, data, config):
 HINTS = {"object has no attribute '_parameters'": ": does __init__ call super().__init__() first?",
          "object has no attribute '_modules'": ": does __init__ call super().__init__() first?",
          "object has no attribute 'weight'": ": does __setattr__ set the attribute too?",
-         "object has no attribute 'bias'": ": does __setattr__ set the attribute too?"}
+         "object has no attribute 'bias'": ": does __setattr__ set the attribute too?",
+         "'NoneType' object has no attribute 'stop_training'":
+             ": is each callback's .model set before the first epoch?"}
 
 
 def describe_error(info, path):
@@ -150,7 +152,7 @@ def describe_error(info, path):
                 f"{mine[-1][1]}, in {mine[-1][2]}){hint}")
     limit = {"MemoryError": " (the sandbox's memory limit, or the machine's)",
              "BlockingIOError": " (the sandbox's limit on processes)"}.get(info["type"], "")
-    return f"{what}{limit} (from the values your code returned)"
+    return f"{what}{limit} (where the checker used what your code made){hint}"
 
 
 class Exercise:
@@ -304,7 +306,7 @@ class Exercise:
                 seen = seen[:cut] if cut > 0 else seen
             detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
                       f"uses {names} too, through your code; fix that one first (here: "
-                      f"{one_line(seen, 400)})")
+                      f"{one_line(seen, 600)})")
             self.notes = []
         elif not ok:
             self.suspects.append((label.split(":")[0].split(" (")[0], sorted(self.used)))

@@ -242,7 +242,7 @@ def run(ex):
                        "callbacks")
         require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: count "
                                    f"them from 0, as Keras's fit() does")
-        require(epochs != [0], "fit() stopped after epoch 0, before any callback asked it to: "
+        require(epochs != [0], "fit() stopped in epoch 0, before any callback asked it to: "
                                "stop_training was left set by an earlier fit(): what does Keras's "
                                "fit() do with it when it starts?")
         require(len(first) <= config["epochs"],
@@ -342,34 +342,43 @@ def run(ex):
              needs=FUNCTIONS)
 
     def early():
-        from exercises.checks import remote
-        try:
-            out = ex.task("exercise_11_early", EARLY, start, data, config)
-        except remote.StudentError as e:
-            if "has no attribute 'model'" in str(e.info.get("message", "")):
-                raise Failure(f"inside fit(), your EarlyStopping raised {e.info.get('type')}: "
-                              f"{e.info.get('message')}: does fit() give each callback .model "
-                              f"before the first epoch, as Keras's does?") from None
-            raise
-        require(isinstance(out, dict) and isinstance(out.get("stops"), list),
+        stops = ex.task("exercise_11_early", EARLY)
+        require(isinstance(stops, list) and len(stops) == len(EARLY),
                 "EarlyStopping gave nothing back")
-        for (settings, values), mine in zip(EARLY, out["stops"]):
+        for (settings, values), mine in zip(EARLY, stops):
             want = keras_early_stop(settings, values)
             said = ", ".join(f"{k}={v!r}" for k, v in settings.items())
             require(mine == want,
                     f"EarlyStopping({said}) fed {settings.get('monitor', 'val_loss')} "
                     f"{', '.join(f'{v:g}' for v in values)} (epochs 0 to {len(values) - 1}) "
-                    f"stops {when(mine)}, Keras's {when(want)}")
+                    f"stops {when(mine)}, Keras's {when(want)}"
+                    + (" - what does Keras's make of a negative min_delta?"
+                       if settings.get("min_delta", 0) < 0 else
+                       " - which epochs does Keras's count towards the patience, and from when?"))
+        return f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them"
+    ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience)", early,
+             needs=["EarlyStopping.__init__", "EarlyStopping.on_epoch_end"])
+
+    def early_in_fit():
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_11_early_fit", start, data, config)
+        except remote.StudentError as e:
+            if "has no attribute 'model'" in str(e.info.get("message", "")) or \
+                    "has no attribute 'stop_training'" in str(e.info.get("message", "")):
+                raise Failure(f"inside fit(), your EarlyStopping raised {e.info.get('type')}: "
+                              f"{e.info.get('message')}: is each callback's .model set before "
+                              f"the first epoch?") from None
+            raise
+        require(isinstance(out, dict), "fit() gave nothing back")
         require(out.get("model"), "fit() did not give the callback .model (this Model) before "
                                   "training, as Keras's fit() does")
         require(out.get("epochs") == 2,
                 f"fit() with EarlyStopping(monitor=\"loss\", min_delta=1.0), which no epoch can "
                 f"improve on, ran {out.get('epochs')} of {2 * config['epochs']} epochs, not 2")
-        return (f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them; inside fit(), "
-                f"stopped after epoch 1")
-    ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience), inside "
-             "fit() too", early, needs=FUNCTIONS + ["EarlyStopping.__init__",
-                                                    "EarlyStopping.on_epoch_end"])
+        return "given .model, it stopped fit() after epoch 1"
+    ex.check("EarlyStopping inside fit(): .model given, a stop after epoch 1", early_in_fit,
+             needs=FUNCTIONS + ["EarlyStopping.__init__", "EarlyStopping.on_epoch_end"])
 
     def evaluated():
         out = ex.task("exercise_11_evaluate", start, data, dict(config, evaluate=EVALUATE))
@@ -388,8 +397,9 @@ def run(ex):
             plain = np.mean([level4_numpy.loss_fn(z2[i:i + EVALUATE], y_test[i:i + EVALUATE])
                              for i in range(0, len(x_test), EVALUATE)])
             raise Failure(f"evaluate(x, y, batch_size={EVALUATE}) on {len(x_test)} rows after "
-                          f"fit() gives {shown(result)}; Keras's evaluate() gives {shown(want)} "
-                          f"(computed here by level 4's evaluate() of the same weights)"
+                          f"fit() gives {shown(result)}, where Keras's evaluate() gives "
+                          f"{shown(want)} (the checker's figure: level 4's evaluate() of the same "
+                          f"weights, which matches Keras's)"
                           + (f": yours is the plain mean of the batches' losses, and the last "
                              f"batch here has {len(x_test) % EVALUATE} rows: how much does it "
                              f"count in Keras's?" if abs(result[0] - plain) <= HISTORY

@@ -357,12 +357,10 @@ def exercise_11_evaluate(module, start, data, config):
             "engine": [float(v) for v in on_engine]}
 
 
-def exercise_11_early(module, cases, start, data, config):
+def exercise_11_early(module, cases):
     """The student's EarlyStopping on each case - its settings and a run of the monitored
     number, fed epoch by epoch to on_epoch_end (with a model that only has stop_training) - and
-    the epoch after which it set stop_training (None: never); then inside the student's fit()
-    over level 2's model, EarlyStopping(monitor="loss", min_delta=1.0), 2 * config["epochs"]
-    epochs: the epochs the history holds, and whether each callback was given .model."""
+    the epoch after which it set stop_training (None: never)."""
     class Held:
         stop_training = False
     stops = []
@@ -377,11 +375,18 @@ def exercise_11_early(module, cases, start, data, config):
                 stop = epoch
                 break
         stops.append(stop)
+    return stops
+
+
+def exercise_11_early_fit(module, start, data, config):
+    """The student's fit() over level 2's model with their EarlyStopping(monitor="loss",
+    min_delta=1.0), 2 * config["epochs"] epochs: the epochs the history holds, and whether the
+    callback was given .model."""
     model, trainer = over_level2(module, start, config)
     early = module.EarlyStopping(monitor="loss", min_delta=1.0)
     history = trainer.fit(data["x_train"], data["y_train"], batch_size=config["batch_size"],
                           epochs=2 * config["epochs"], shuffle=False, callbacks=[early])
-    return {"stops": stops, "epochs": len(history.history.get("loss", [])),
+    return {"epochs": len(history.history.get("loss", [])),
             "model": getattr(early, "model", None) is trainer}
 
 

@@ -70,7 +70,7 @@ class Model:
 
     def compile(self, optimizer, loss):
         """Keep the optimizer, with step() and zero_grad(), and the loss, loss(z2, y), for fit()
-        and evaluate(), in the order of Keras's compile(). Returns None."""
+        and evaluate() (the arguments in the order of Keras's compile()). Returns None."""
         raise NotImplementedError
 
     def fit(self, x, y, batch_size=32, epochs=1, shuffle=True, rng=None, validation_data=None,
