@@ -1,0 +1,493 @@
+"""The checks of Exercises 9 to 11 (the engine, level 2's pieces, fit()) on planted mistakes:
+each caught by the check that should catch it, and named in words; the checker's Keras
+references against Keras itself. Each test checks one exercise, in this process."""
+
+import os
+import re
+
+import pytest
+
+from conftest import ROOT
+from planted import checked, line_of, named, planted, solution
+
+
+def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught(capsys,
+                                                                                 tmp_path):
+    """Three mistakes the checks once let through: parameters() that does not recurse, an SGD
+    that keeps the iterable it was given (a generator runs out), a bias always in float64."""
+    planted(tmp_path, 10, "for inner, p in m.named_parameters()])",
+            "for inner, p in m._parameters.items()])")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Sequential:")
+    assert "modules inside it included" in line, line
+    assert line_of(out, "  passed  Linear:") and code == 1
+    planted(tmp_path, 10, "self.params, self.lr, self.momentum = list(params), lr, momentum",
+            "self.params, self.lr, self.momentum = params, lr, momentum")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "given a list, your zero_grad() clears them" in line, line
+    assert "one pass over a generator uses it up - keep a list" in line, line
+    planted(tmp_path, 10, "np.zeros(out_features, dtype=dtype)", "np.zeros(out_features)")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "a weight and a bias of float32 and float64, not float32 both" in line, line
+    assert code == 1
+
+
+def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_path):
+    """An SGD that wraps torch.optim.SGD passes on PyTorch's tensors, not on level 3½'s engine;
+    `p = p - lr * p.grad` changes nothing, and the message says why; a DataLoader that shuffles
+    with torch's global generator is named."""
+    planted(tmp_path, 10, "        self.params, self.lr, self.momentum = list(params), lr, momentum",
+            "        self.params, self.lr, self.momentum = list(params), lr, momentum\n"
+            "        self.inner = torch.optim.SGD(self.params, lr, momentum=momentum)")
+    (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
+        "            for i, p in enumerate(self.params):",
+        "            self.inner.step()\n            for i, p in enumerate([]):"))
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  your pieces on another tensor library")
+    assert "on level 3½'s engine, your pieces raised" in line, line
+    assert line_of(out, "  passed  SGD:") and code == 1
+    planted(tmp_path, 10, "                p -= self.lr * g ", "                p = p - self.lr * g ")
+    (tmp_path / "exercise_10.py").write_text((tmp_path / "exercise_10.py").read_text().replace(
+        "torch.randperm(n, generator=self.generator)", "torch.randperm(n)"))   # and a 2nd mistake
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "the model's, or new ones under the same name?" in line, line
+    line = line_of(out, "  FAILED  DataLoader:")      # the generator it was given is not used
+    assert "is the order drawn from the generator you were given" in line, line
+
+
+LAYER_MISTAKES = {
+    "a bias that is no parameter": ("        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
+                                    "        self.bias = torch.zeros(out_features, dtype="
+                                    "getattr(torch, np.dtype(dtype).name), requires_grad=True)",
+                                    "Linear:", [r"self.bias is no Parameter - how is the weight "
+                                                r"made\?"]),
+    "every tensor that requires grad": ("        elif isinstance(value, Parameter):",
+                                        "        elif getattr(value, 'requires_grad', False):",
+                                        "Sequential:", [r"cache is a result, not a parameter"]),
+    "a velocity that starts at zero": ("1.0 * g if v is None", "0.0 * g if v is None",
+                                       "SGD with momentum:", [r"after step 1 of 4", r"step 1 moved "
+                                                              r"nothing", r"first step"]),
+    "one velocity for every tensor": ("                    v = self.velocity.get(i)   #",
+                                      "                    v = self.velocity.get(0)   #",
+                                      "SGD with momentum:", [r"how many velocities does SGD "
+                                                             r"keep\?"]),
+    "layers kept in a list": ("            setattr(self, str(i), layer)",
+                              "            object.__setattr__(self, 'layers', list(layers))",
+                              "Sequential:", [r"gives nothing, not first.weight",
+                                              r"are its layers registered as its modules"]),
+}
+
+
+@pytest.mark.parametrize("mistake", LAYER_MISTAKES)
+def test_exercise_10_layer_mistake_is_named_in_words(mistake, capsys, tmp_path):
+    old, new, check, said = LAYER_MISTAKES[mistake]
+    planted(tmp_path, 10, old, new)
+    code, out = checked(capsys, 10, tmp_path)
+    line = named(out, check, said)
+    assert "KeyError" not in line and code == 1, out
+
+
+def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
+    planted(tmp_path, 9, """        return record(self.data + other.data, (self, other),
+                      (lambda g: unbroadcast(g, self.data.shape),
+                       lambda g: unbroadcast(g, other.data.shape)))""",
+            """        return record(self.data + other.data, (self, other),
+                      (lambda g: g, lambda g: g))""")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  + and - with broadcasting")
+    assert "the gradient of b (shape (3,)) has shape (5, 3)" in line, line
+    assert "unbroadcast() it back to (3,)" in line, line
+    assert line_of(out, "  passed  @ (matmul)") and code == 1
+
+
+def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp_path):
+    planted(tmp_path, 9, "            elif id(parent) not in seen:       # seen:",
+            "            elif True:       # seen:")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert re.search(r"the vjp of a toward x ran [2-9] times in one backward\(\) \(a is used "
+                     r"by b, c, e: when is its gradient complete", line), line
+    assert code == 1
+
+
+def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_order(capsys, tmp_path):
+    """A student's iterative walk that marks a tensor seen when it is pushed: in h + h*h it lists
+    h before h*h. Every operation passes; the order check does not (for one order of e's
+    parents), and the graphs with shared tensors are its follow-on."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [(self, False)]
+        while stack:
+            t, parents_done = stack.pop()
+            if parents_done:
+                order.append(t)
+                continue
+            stack.append((t, True))
+            for p in t.parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, False))
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert re.search(r"\(the checker's graph: .* e = (7d \+ a|a \+ 7d)\) the vjps of \w ran "
+                     r"before that of \w toward \w: .* reverse topological order", line), line
+    line = line_of(out, "  FAILED  backward() on 50 graphs with shared tensors")
+    assert "graph 1 of 50 (n2 = tanh(x); n3 = n2 * n2; n4 = n2 + n3;" in line, line
+    assert 'follow-on of the check "backward()"' in line and code == 1, line
+    for operation in ("@ (matmul)", "+ and -", "* with", "tanh and relu", "logaddexp", "mean"):
+        assert line_of(out, f"  passed  {operation}")
+
+
+def test_exercise_9_walk_right_for_one_order_of_the_parents_only_fails_the_order(capsys,
+                                                                                tmp_path):
+    """A walk that lists each tensor before its parents as it first meets them (a pre-order),
+    its parents pushed in reverse: right for e = 7d + a, wrong for e = a + 7d."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [self]
+        while stack:
+            t = stack.pop()
+            order.insert(0, t)                 # before its parents, so reversed(order) runs it first
+            for p in reversed(t.parents):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward(): a tensor used three times")
+    assert "e = a + 7d) the vjps of a ran before that of" in line, line
+    assert code == 1
+
+
+def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
+    """Level 3½'s own walk, which calls itself for each parent: right, but not 10,000 deep."""
+    source = solution(9)
+    start = source.index("        # Depth first, a tensor listed")
+    end = source.index("        for t in order:                        # intermediate")
+    (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen = [], set()
+
+        def visit(t):
+            if id(t) not in seen:
+                seen.add(id(t))
+                for parent in t.parents:
+                    visit(parent)
+                order.append(t)
+        visit(self)
+""" + source[end:])
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
+    assert "RecursionError" in line and "if not Python's own calls?" in line, line
+    checks = len(re.findall(r"^  (passed|FAILED)  ", out, re.M))
+    assert len(re.findall(r"^  passed  ", out, re.M)) == checks - 1 and code == 1, out
+    raised = (tmp_path / "exercise_9.py").read_text().replace(
+        "        order, seen = [], set()\n", "        order, seen = [], set()\n"
+        "        sys.setrecursionlimit(100000)\n")                # the limit raised, and record()
+    copied = raised.replace("    return Tensor(data, True, parents, vjps)",          # copying the
+                            "    return Tensor(data, True, tuple(parents), vjps)")   # parents:
+    assert copied != raised                                                          # caught
+    (tmp_path / "exercise_9.py").write_text(copied)
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  backward() on a graph 10,000 operations deep")
+    assert re.search(r"backward\(\) went [\d,]+ calls deep", line), line
+
+
+def test_exercise_9_engine_in_float32_fails_the_lockstep(capsys, tmp_path):
+    planted(tmp_path, 9, "self.data, self.grad = np.asarray(data), None",
+            "self.data, self.grad = np.asarray(data, np.float32), None")
+    code, out = checked(capsys, 9, tmp_path)
+    line = line_of(out, "  FAILED  level 3½'s own training code on your engine")
+    moved = re.search(r"ends ([\d.e+-]+) from level 4; the lockstep wants <= 1e-12", line)
+    assert moved and 1e-12 < float(moved.group(1)) < 1e-3, line
+    assert code == 1
+
+
+def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys, tmp_path):
+    """Linear's bias set without registering it; zero_grad() that does nothing; a __setattr__
+    that assigns with self.name = value (and so calls itself); one that registers everything."""
+    planted(tmp_path, 10, "        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
+            "        object.__setattr__(self, 'bias', parameter(np.zeros(out_features, dtype=dtype)))")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "parameters() gives [weight], not [weight, bias]: register the bias too" in line
+    line = line_of(out, "  FAILED  level 2's train_step")
+    assert 'follow-on of the check "Linear", which failed above' in line, line
+    assert "`Linear.__init__`" in line, line
+    planted(tmp_path, 10, "        for p in self.params:\n            p.grad = None",
+            "        pass")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  SGD:")
+    assert "after zero_grad(), the .grad of W1, b1, W2, b2 still holds the last gradient" in line
+    assert "generator" not in line, line                    # a list would not help this one
+    assert line_of(out, "  passed  Linear:") and code == 1
+    planted(tmp_path, 10, "        object.__setattr__(self, name, value)  # not self.name",
+            "        self.__dict__[name] = value\n        setattr(self, name, value)  # not self.name")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Linear:")
+    assert "RecursionError" in line and "object.__setattr__(self, name, value)" in line, line
+    planted(tmp_path, 10, '        elif isinstance(value, Parameter):',
+            "        elif not isinstance(value, Module):")
+    code, out = checked(capsys, 10, tmp_path)
+    line = line_of(out, "  FAILED  Sequential:")
+    assert "register Parameters and modules only" in line, line
+
+
+def test_exercise_11_fit_that_does_not_reshuffle_each_epoch_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, """        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)   # afresh, every epoch""",
+            """        order = rng.permutation(n) if shuffle else np.arange(n)   # once: wrong
+        for epoch in range(epochs):""")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() shuffled")
+    assert "epoch 1 agrees with level 4 shuffled by the same generator, epoch 2 does not" in line
+    assert "does each epoch draw an order of its own from rng?" in line, line
+    assert line_of(out, "  passed  fit() in dataset order") and code == 1
+
+
+def test_exercise_11_fit_one_step_short_fails_the_lockstep_with_keras(capsys, tmp_path):
+    """The last, shorter batch of each epoch left out: one step fewer per epoch."""
+    planted(tmp_path, 11, "for batch, start in enumerate(range(0, n, batch_size)):",
+            "for batch, start in enumerate(range(0, n - batch_size + 1, batch_size)):")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "fit() reports loss" in line and "Keras's fit() and level 4" in line, line
+    assert "leaving out the last, shorter batch" in line, line
+    assert code == 1
+    line = line_of(out, "  FAILED  fit() shuffled")
+    assert "follow-on of the check \"fit() in dataset order, with validation_data\"" in line, line
+    assert "look at the order" not in line, line              # the order was never the fault
+
+
+def test_exercise_11_fit_without_zero_grad_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, "                self.optimizer.zero_grad()", "                pass")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert ".grad adding up over the batches" in line and "what empties it" in line, line
+    assert code == 1
+
+
+def test_exercise_11_accuracy_after_the_update_is_named(capsys, tmp_path):
+    planted(tmp_path, 11, """                correct += np.sum(as_array(z2).argmax(axis=1) == yb.argmax(axis=1))""",
+            """                after = as_array(self.network(as_tensor(xb)))     # wrong: after step()
+                correct += np.sum(after.argmax(axis=1) == yb.argmax(axis=1))""")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "fit() reports acc" in line and "measured after each batch's update" in line, line
+    assert code == 1
+
+
+def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
+    """The last, shorter batch's loss weighted by batch_size rather than by its own rows."""
+    planted(tmp_path, 11, "total_loss += float(as_array(loss)) * len(rows)",
+            "total_loss += float(as_array(loss)) * batch_size")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  fit() in dataset order")
+    assert "yours is every batch weighted as a full one of 50 rows" in line, line
+    assert code == 1
+
+
+# One mistake each, caught by one check alone: (the line planted, its replacement, the check that
+# fails, what its line must say). The other eight checks pass, or fail as its follow-ons.
+ONE_CHECK = {
+    "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
+                          "z2 = self.network(torch.from_numpy(xb))             # forward",
+                          "fit() on another tensor library",
+                          [r"on level 3½'s engine, fit\(\) raised", r"only through those names"]),
+    "ignores stop_training": ("            if self.stop_training:                           # set by",
+                              "            if False:                           # set by",
+                              "callbacks:",
+                              [r"set model.stop_training after epoch 1 \(of 4\), and fit\(\) went "
+                               r"on to epoch 3: after the callbacks of an epoch, stop"]),
+    "batch logs of the batch alone": ('                logs = {"loss": total_loss / seen, "acc": correct / seen}',
+                                      '                logs = {"loss": float(as_array(loss)), "acc": float(np.mean('
+                                      'as_array(z2).argmax(1) == yb.argmax(1)))}',
+                                      "per-batch callbacks:",
+                                      [r"yours are that batch's own numbers - what do Keras's "
+                                       r"average over\?"]),
+    "no stop inside an epoch": ("                if self.stop_training:                       # set by a callback: end the epoch",
+                                "                if False:",
+                                "per-batch callbacks:",
+                                [r"set stop_training at batch 3 of epoch 1, and fit\(\) went on "
+                                 r"to batch 12: where does Keras's fit\(\) look at "
+                                 r"stop_training\?"]),
+    "evaluate() records": ("        with no_grad():                                      # measuring",
+                           "        if True:                                      # measuring",
+                           "evaluate():",
+                           [r"evaluate\(\) called the network \d+ times, \d+ of them while the "
+                            r"engine recorded a graph"]),
+}
+
+
+@pytest.mark.parametrize("mistake", ONE_CHECK)
+def test_exercise_11_mistake_that_only_one_check_can_see(mistake, capsys, tmp_path):
+    """as_tensor and as_array bypassed: right over level 2's model, wrong on any other library;
+    a fit() that calls the callbacks but never stops; an evaluate() that records a graph: each
+    named by its check, alone."""
+    old, new, check, said = ONE_CHECK[mistake]
+    planted(tmp_path, 11, old, new)
+    code, out = checked(capsys, 11, tmp_path)
+    named(out, check, said)
+    others = [line for line in re.findall(r"^  FAILED  .*", out, re.M)
+              if not line.startswith(f"  FAILED  {check}")]
+    assert all("follow-on of the check" in other for other in others) and code == 1, out
+    assert len(re.findall(r"^  passed  ", out, re.M)) == 8 - len(others), out
+
+
+# Exercise 9's new parts, one mistake each: (the line planted, its replacement, the check that
+# fails, what its line must say). Level 3½'s training code does not use them: its lockstep passes.
+ENGINE_MISTAKES = {
+    "softmax without the shift": ("    s = z - Tensor(z.data.max(axis=1, keepdims=True))",
+                                  "    s = z",
+                                  "softmax_cross_entropy", [r"not finite", r"e\^z overflows"]),
+    "sum's vjp not reshaped": ("return np.broadcast_to(np.reshape(g, kept), self.data.shape)",
+                               "return np.broadcast_to(g, self.data.shape)",
+                               "Tensor.sum", [r"which axes must it have"]),
+    "softmax with a vjp of its own": ("    s = z - Tensor(z.data.max(axis=1, keepdims=True))\n"
+                                      "    lse = log(exp(s).sum(axis=1, keepdims=True))",
+                                      "    p = np.exp(z.data - z.data.max(axis=1, keepdims=True))\n"
+                                      "    p /= p.sum(axis=1, keepdims=True)\n"
+                                      "    return record(np.mean(np.sum(-y.data * np.log(p), 1)), "
+                                      "(z,), (lambda g: g * (p - y.data) / len(p),))",
+                                      "softmax_cross_entropy", [r"is 1 recorded operation",
+                                                                r"not with a vjp of its own"]),
+    "softmax's own vjp, wrapped": ("    return mean((y * (lse - s)).sum(axis=1))",
+                                   "    p = np.exp(s.data) / np.exp(s.data).sum(1, keepdims=True)\n"
+                                   "    own = record(mean((y * (lse - s)).sum(axis=1)).data, (z,),"
+                                   " (lambda g: g * (p - y.data) / len(p),))\n"
+                                   "    return mean(exp(log(tanh(own) - tanh(own) + own)))",
+                                   "softmax_cross_entropy", [r"1 of them with a vjp written inside"]),
+    "no_grad's state on its instance": ("        no_grad.before.append(no_grad.recording)   #",
+                                        "        self.saved = no_grad.recording   #",
+                                        "no_grad on a function that calls itself",
+                                        [r"where is each entry's state kept"]),
+    "numbers as float64 arrays": ("    return Tensor(np.asarray(value, dtype=like.data.dtype))",
+                                  "    return Tensor(np.asarray(value, dtype=float))",
+                                  "float32 stays float32", [r"1 - t gives float64",
+                                                            r"where does a float64 come in"]),
+    "record() of constants": ("    if not no_grad.recording or not any(p.requires_grad for p in "
+                              "parents):", "    if not no_grad.recording:",
+                              "record() and no_grad",
+                              [r"of two tensors that need no gradient made a tensor of the graph"]),
+    "no_grad that turns recording on": ("        no_grad.recording = no_grad.before.pop()",
+                                        "        no_grad.before.pop()\n"
+                                        "        no_grad.recording = True",
+                                        "record() and no_grad",
+                                        [r"in the outer no_grad, after the inner one ended",
+                                         r"what should leaving a no_grad give back\?"]),
+}
+
+
+@pytest.mark.parametrize("mistake", ENGINE_MISTAKES)
+def test_exercise_9_mistake_in_what_level_3b_does_not_have_is_named(mistake, capsys, tmp_path):
+    old, new, check, said = ENGINE_MISTAKES[mistake]
+    planted(tmp_path, 9, old, new)
+    if mistake == "no_grad's state on its instance":           # and __exit__ reads it back
+        path = tmp_path / "exercise_9.py"
+        path.write_text(path.read_text().replace("no_grad.recording = no_grad.before.pop()",
+                                                 "no_grad.recording = self.saved"))
+    code, out = checked(capsys, 9, tmp_path)
+    named(out, check, said)
+    assert line_of(out, "  passed  level 3½'s own training code") and code == 1, out
+
+
+def test_exercise_11_fit_that_does_not_reset_stop_training_is_named(capsys, tmp_path):
+    """stop_training left set by an earlier fit(): the message names the cause."""
+    planted(tmp_path, 11, "        history, n = History(), len(x)\n        self.stop_training = False",
+            "        history, n = History(), len(x)")
+    code, out = checked(capsys, 11, tmp_path)
+    line = line_of(out, "  FAILED  callbacks:")
+    assert "stop_training was left set by an earlier fit()" in line, line
+    assert code == 1
+
+
+def test_exercise_11_references_are_keras_own():
+    """The checker's references for Exercise 11's callbacks against Keras itself (in a process
+    of its own: Keras and PyTorch do not share one): its EarlyStopping rule against
+    keras.callbacks.EarlyStopping on the check's cases, and what level4_batches() says a callback
+    gets - on_train_batch_end's running numbers, a stop in mid-epoch - against level 1's model in
+    Keras's fit(), float64, on the check's data."""
+    import json
+    import subprocess
+    import sys
+    from exercises.checks import ex11
+    from exercises.checks.exact import hard_data, start_params
+    code = """
+import json, sys
+import numpy as np
+import machinery.quiet_tensorflow
+import keras
+keras.config.set_floatx("float64")
+import level1_keras
+from exercises.checks.exact import hard_data, start_params
+cases, stop_at = json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2]))
+class Held:
+    stop_training = False
+stops = []
+for settings, values in cases:
+    early, held = keras.callbacks.EarlyStopping(**settings), Held()
+    early.set_model(held)
+    early.on_train_begin()
+    stop = None
+    for epoch, value in enumerate(values):
+        early.on_epoch_end(epoch, {settings.get("monitor", "val_loss"): value})
+        if held.stop_training:
+            stop = epoch
+            break
+    stops.append(stop)
+(x, y), (xt, yt) = hard_data(620, 210, seed=5)
+p = start_params(24, 3)
+model = level1_keras.build_model(24)
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.7), loss="binary_crossentropy",
+              metrics=["accuracy"])
+model.layers[0].set_weights([p["W1"], p["b1"]])
+model.layers[1].set_weights([p["W2"], p["b2"]])
+notes = []
+names = {"accuracy": "acc", "val_accuracy": "val_acc"}
+class Noting(keras.callbacks.Callback):
+    epoch = 0
+    def on_train_batch_end(self, batch, logs=None):
+        notes.append(["batch", Noting.epoch, batch,
+                      {names.get(k, k): float(v) for k, v in logs.items()}])
+        if (Noting.epoch, batch) == stop_at:
+            self.model.stop_training = True
+    def on_epoch_end(self, epoch, logs=None):
+        notes.append(["epoch", epoch, None, {names.get(k, k): float(v) for k, v in logs.items()}])
+        Noting.epoch = epoch + 1
+model.fit(x, y, batch_size=50, epochs=4, shuffle=False, validation_data=(xt, yt),
+          callbacks=[Noting()], verbose=0)
+print(json.dumps({"stops": stops, "notes": notes}))
+"""
+    stop_at = (1, 3)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(ex11.EARLY),
+                           json.dumps(stop_at)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    keras_says = json.loads(done.stdout.strip().splitlines()[-1])
+    assert keras_says["stops"] == [ex11.keras_early_stop(s, v) for s, v in ex11.EARLY]
+    assert len(set(map(str, keras_says["stops"]))) >= 3               # the cases tell rules apart
+    (x, y), (xt, yt) = hard_data(620, 210, seed=5)
+    data = {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+    want = ex11.level4_batches(start_params(24, 3), data, dict(ex11.FIT), stop_at)[0]
+    assert [n[:3] for n in keras_says["notes"]] == [list(w[:3]) for w in want]
+    assert any(kind == "epoch" and epoch == 1 for kind, epoch, b, logs in want)   # after a stop
+    for (kind, epoch, batch, logs), (_, _, _, wanted) in zip(keras_says["notes"], want):
+        assert sorted(logs) == sorted(wanted)
+        assert max(abs(logs[k] - v) for k, v in wanted.items()) <= ex11.HISTORY
+
+
+def test_exercise_9_state_a_failed_check_leaves_does_not_fail_the_next(capsys, tmp_path):
+    """A no_grad whose __exit__ raises leaves recording off in the student's class: the checker
+    loads the module again after the failed check, so the operations' checks still pass."""
+    planted(tmp_path, 9, "        no_grad.recording = no_grad.before.pop()",
+            "        no_grad.before.pop()\n        raise ValueError('left off')")
+    code, out = checked(capsys, 9, tmp_path)
+    assert "ValueError: left off" in line_of(out, "  FAILED  record() and no_grad"), out
+    for later in ("@ (matmul)", "float32 stays float32", "backward() on 50 graphs"):
+        assert line_of(out, f"  passed  {later}"), out
+    assert code == 1
