@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,13 +59,19 @@ class Worker:
                      *map(str, numbers)]
         self.timeout, self.stopped, self.process = timeout, False, None
         self.errors = tempfile.TemporaryFile(mode="w+")
+        self.tmp = None      # the worker's TMPDIR: removed by the grader, even when it is killed
+
+    def environment(self):
+        self.tmp = tempfile.mkdtemp(prefix="exercise-grade-")
+        return dict(os.environ, TMPDIR=self.tmp)
 
     def run(self):
         """{number: result} for the exercises done, and for the one stopped at the time limit
         (self.stopped is then True); those after it are not in it."""
         self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=self.errors, stdin=subprocess.DEVNULL, text=True,
-                                        start_new_session=os.name == "posix")
+                                        start_new_session=os.name == "posix",
+                                        env=self.environment())
         lines = queue.Queue()
         threading.Thread(target=self.read, args=(lines,), daemon=True).start()
         results = {}
@@ -115,16 +122,17 @@ class Worker:
     def stop(self):
         """End the worker and the children that run the student's code, if still running."""
         process = self.process
-        if process is None or process.poll() is not None:
-            return
-        try:
-            if os.name == "posix":
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-        except OSError:
-            pass
-        process.wait()
+        if process is not None and process.poll() is None:
+            try:
+                if os.name == "posix":
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+            except OSError:
+                pass
+            process.wait()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def error(self):
         """The last line the worker wrote to its error output, or its exit code."""

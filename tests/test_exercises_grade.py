@@ -21,12 +21,14 @@ UNWEIGHTED = ("metric.update_state(loss, sample_weight=tf.shape(x)[0])",
 TIMEOUT = 8          # seconds; the endless loop costs this
 
 
-def grade(*args, cwd=ROOT):
-    """The grader as a teacher runs it: python -m exercises.grade, or the file from elsewhere."""
+def grade(*args, cwd=ROOT, tmp=None):
+    """The grader as a teacher runs it: python -m exercises.grade, or the file from elsewhere;
+    with its temporary files in `tmp`, if given."""
     program = ["-m", "exercises.grade"] if cwd == ROOT else [os.path.join(ROOT, "exercises",
                                                                           "grade.py")]
     return subprocess.run([sys.executable, *program, *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, TMPDIR=str(tmp)) if tmp else None)
 
 
 def student(folder, name, numbers=(4, 8), **changes):
@@ -62,16 +64,19 @@ def grade_a_class(tmp_path):
     (folder / "notes.txt").write_text("not a student")
     table = tmp_path / "grades.csv"
     answers = tmp_path / "answers.md"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     done = grade(folder, "--exercises", "4,8", "--timeout", TIMEOUT, "--csv", table,
-                 "--seed", 3, "--jobs", 2, "--answers", answers)
+                 "--seed", 3, "--jobs", 2, "--answers", answers, tmp=tmp)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     with open(table, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return done.stdout, {(r["student"], r["exercise"]): r for r in rows}, rows, answers
+    return (done.stdout, {(r["student"], r["exercise"]): r for r in rows}, rows, answers,
+            sorted(os.listdir(tmp)))
 
 
 def check_writes_a_row_for_each_student_and_exercise(graded):
-    out, rows, listed, _ = graded
+    out, rows, listed = graded[:3]
     assert list(listed[0]) == ["student", "exercise", "passed", "total", "status",
                                "first failure", "answers", "note", "seed", "isolation"]
     assert [(r["student"], r["exercise"]) for r in listed] == [
@@ -109,6 +114,7 @@ def check_stops_an_endless_loop_and_goes_on(graded):
     assert 'in the check "same_steps_lr' in r["first failure"]          # the one that hung
     assert r["answers"] == "3/3"                                         # counted all the same
     assert graded[1]["eve", "8"]["status"] == "did not load"            # not there: checked
+    assert graded[4] == [], graded[4]          # the stopped worker's sandbox too: none left
 
 
 def check_refuses_a_file_that_borrows_the_checkers_references(graded):
