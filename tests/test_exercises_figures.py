@@ -47,7 +47,7 @@ FIGURES = [
               "epoch 1: train loss {}, test accuracy {}%; epoch 2: train loss {}, "
               "test accuracy {}%"),
              (r"^largest \|dW\| between the two.*", None)]),
-    (9, [], [(r"^level 3½.*", None)]),
+    (9, [], [(r"^(?:level 3½|this engine).*", None)]),
     (10, [], [(r"^level 2's train_step.*", None)]),
     (11, [], [(r"^(?:epoch [12]:|this fit\(\)).*", None)]),
 ]

@@ -104,8 +104,13 @@ def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
 
 
 def test_exercise_9_order_that_visits_a_shared_tensor_twice_is_named(capsys, tmp_path):
+    """(Freeing nothing, as the first such walks do: the solution's freed results, met again,
+    would end it with a TypeError.)"""
     planted(tmp_path, 9, "            elif id(parent) not in seen:       # seen:",
             "            elif True:       # seen:")
+    path = tmp_path / "exercise_9.py"
+    path.write_text(path.read_text().replace("t.parents, t.vjps, t.grad = (), None, None",
+                                             "pass"))
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  backward(): a tensor used three times")
     assert re.search(r"the vjp of a toward x ran [2-9] times in one backward\(\) \(a is used "
@@ -119,7 +124,7 @@ def test_exercise_9_walk_that_marks_tensors_when_pushed_fails_the_order(capsys, 
     parents), and the graphs with shared tensors are its follow-on."""
     source = solution(9)
     start = source.index("        # Depth first, a tensor listed")
-    end = source.index("        for t in order:                        # intermediate")
+    end = source.index("        if any(t.vjps is None for t in order):  # a result")
     (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [(self, False)]
         while stack:
             t, parents_done = stack.pop()
@@ -149,7 +154,7 @@ def test_exercise_9_walk_right_for_one_order_of_the_parents_only_fails_the_order
     its parents pushed in reverse: right for e = 7d + a, wrong for e = a + 7d."""
     source = solution(9)
     start = source.index("        # Depth first, a tensor listed")
-    end = source.index("        for t in order:                        # intermediate")
+    end = source.index("        if any(t.vjps is None for t in order):  # a result")
     (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen, stack = [], {id(self)}, [self]
         while stack:
             t = stack.pop()
@@ -169,7 +174,7 @@ def test_exercise_9_recursive_walk_fails_the_deep_graph_only(capsys, tmp_path):
     """Level 3½'s own walk, which calls itself for each parent: right, but not 10,000 deep."""
     source = solution(9)
     start = source.index("        # Depth first, a tensor listed")
-    end = source.index("        for t in order:                        # intermediate")
+    end = source.index("        if any(t.vjps is None for t in order):  # a result")
     (tmp_path / "exercise_9.py").write_text(source[:start] + """        order, seen = [], set()
 
         def visit(t):
@@ -379,6 +384,16 @@ ENGINE_MISTAKES = {
                                         "record() and no_grad",
                                         [r"in the outer no_grad, after the inner one ended",
                                          r"what should leaving a no_grad give back\?"]),
+    "a backward() that frees nothing": ("                t.parents, t.vjps, t.grad = (), None, None",
+                                        "                pass",
+                                        "backward() frees the graph",
+                                        [r"a, b, c, d are still in memory",
+                                         r"what still leads to them from e"]),
+    "a freed result taken for a leaf": ("t.parents, t.vjps, t.grad = (), None, None",
+                                        "t.parents, t.vjps, t.grad = (), (), None",
+                                        "backward() frees the graph",
+                                        [r"returned quietly", r"RuntimeError",
+                                         r"tell a freed result from a leaf\?"]),
 }
 
 

@@ -7,7 +7,9 @@ A task is task(module, ...): the student's module first, then the checker's inpu
 """
 
 import contextlib
+import gc
 import sys
+import weakref
 
 import numpy as np
 
@@ -149,38 +151,64 @@ def exercise_9_dtypes(module):
     return out
 
 
-def exercise_9_order(module):
-    """A graph of the checker's own nodes, whose vjps note when they run: x -> a = 2x; b = 3a,
-    c = 5a, d = b + c, e = 7d + a (a used three times). backward() from e, twice. The notes, in
-    order, and x's .grad after the first and the second call; then the notes of backward() on the
-    same graph with e's parents the other way round, e = a + 7d (a walk that gets the order right
-    for one order of the parents only fails one of the two)."""
-    record, calls = module.record, []
-
+def checkers_graph(module, calls, x, swapped=False):
+    """The checker's graph over the leaf x, of its own nodes, whose vjps note in `calls` when they
+    run: a = 2x; b = 3a, c = 5a, d = b + c, e = 7d + a (a used three times), or, swapped,
+    e = a + 7d. Returns e, and weak references to a, b, c and d."""
     def node(name, parents, factors):
-        return record(sum(f * p.data for f, p in zip(factors, parents)), tuple(parents),
-                      tuple(noting(name, i, f) for i, f in enumerate(factors)))
+        return module.record(sum(f * p.data for f, p in zip(factors, parents)), tuple(parents),
+                             tuple(noting(name, i, f) for i, f in enumerate(factors)))
 
     def noting(name, i, factor):
         def vjp(g):
             calls.append([name, i])
             return g * factor
         return vjp
-    def graph(swapped):
-        """x and e, e's parents (d, a) or, swapped, (a, d)."""
-        x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
-        a = node("a", [x], [2.0])
-        b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
-        d = node("d", [b, c], [1.0, 1.0])
-        return x, (node("e", [a, d], [1.0, 7.0]) if swapped else node("e", [d, a], [7.0, 1.0]))
-    x, e = graph(False)
-    e.backward()
+    a = node("a", [x], [2.0])
+    b, c = node("b", [a], [3.0]), node("c", [a], [5.0])
+    d = node("d", [b, c], [1.0, 1.0])
+    e = node("e", [a, d], [1.0, 7.0]) if swapped else node("e", [d, a], [7.0, 1.0])
+    try:
+        inner = [weakref.ref(t) for t in (a, b, c, d)]
+    except TypeError:                          # a Tensor that takes no weak references
+        inner = []
+    return e, inner
+
+
+def exercise_9_order(module):
+    """backward() from e of the checker's graph, then from a second graph over the same x; then
+    from the graph with e's parents the other way round (a walk that gets the order right for
+    one order of the parents only fails one of the two). The notes of the first and the last
+    backward(), in order, and x's .grad after the first and the second."""
+    calls = []
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    checkers_graph(module, calls, x)[0].backward()
     first, first_calls = np.array(x.grad, copy=True), list(calls)
-    e.backward()
+    checkers_graph(module, [], x)[0].backward()
     twice = np.array(x.grad, copy=True)
     del calls[:]
-    graph(True)[1].backward()
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    checkers_graph(module, calls, x, swapped=True)[0].backward()
     return {"calls": first_calls, "grad": first, "grad_twice": twice, "swapped": list(calls)}
+
+
+def exercise_9_freed(module):
+    """backward() from e of the checker's graph, e and x kept: which of a, b, c and d are still in
+    memory then (None: the Tensor takes no weak references); what a second e.backward() raises
+    (None: nothing), and x's .grad before and after it."""
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    e, inner = checkers_graph(module, [], x)
+    e.backward()
+    gc.collect()
+    alive = [name for name, ref in zip("abcd", inner) if ref() is not None] if inner else None
+    before = np.array(x.grad, copy=True)
+    try:
+        e.backward()
+        again = None
+    except Exception as error:
+        again = type(error).__name__
+    return {"alive": alive, "again": again, "before": before,
+            "after": None if x.grad is None else np.array(x.grad, copy=True)}
 
 
 def frames():

@@ -342,13 +342,43 @@ def run(ex):
                 f"x.grad is {grad}, not [{X_GRAD:g} {X_GRAD:g}]")
         twice = np.asarray(out.get("grad_twice"), dtype=float)
         require(twice.shape == (2,) and np.allclose(twice, 2 * X_GRAD, rtol=1e-12, atol=0),
-                f"after a second backward() on the same graph x.grad is {twice}, not "
-                f"[{2 * X_GRAD:g} {2 * X_GRAD:g}]: a leaf's .grad adds up over calls, but the "
-                f"intermediate results must start from nothing at each call")
+                f"after backward() on a second graph over the same leaf x, x.grad is {twice}, "
+                f"not [{2 * X_GRAD:g} {2 * X_GRAD:g}]: a leaf's .grad adds up over calls, as in "
+                f"PyTorch, until it is set back to None")
         return (f"each of the 7 vjps ran once, each tensor after all its users, with e's parents "
-                f"either way round; x.grad {X_GRAD:g}, then {2 * X_GRAD:g} after a second call")
+                f"either way round; x.grad {X_GRAD:g}, then {2 * X_GRAD:g} after a second graph")
     ex.check("backward(): a tensor used three times, each vjp once and in reverse topological "
              "order; leaves add up over calls", order, needs=BACKWARD)
+
+    def freed():
+        out = ex.task("exercise_9_freed")
+        require(isinstance(out, dict), "backward() gave no account of the graph")
+        alive = out.get("alive")
+        require(alive is not None, "the checker could not take weak references to your Tensors "
+                                   "(did Tensor get __slots__?), so it cannot see what is freed")
+        require(not alive, f"after e.backward(), with only e and x kept, {', '.join(alive)} "
+                           f"{'is' if len(alive) == 1 else 'are'} still in memory (of a, b, c "
+                           f"and d): what still leads to {'it' if len(alive) == 1 else 'them'} "
+                           f"from e once the vjps have run? PyTorch frees each result's saved "
+                           f"tensors as backward() passes it")
+        before, after = (np.asarray(out.get(k), dtype=float) for k in ("before", "after"))
+        again = out.get("again")
+        if again is None:
+            require(not np.array_equal(before, after),
+                    f"a second e.backward() returned quietly, x.grad still {before}: PyTorch's "
+                    f"raises RuntimeError there, so that a gradient never goes missing unseen. "
+                    f"How can backward() tell a freed result from a leaf?")
+            raise Failure(f"a second e.backward() ran through the graph again (x.grad went from "
+                          f"{before} to {after}), though its results were used up: PyTorch's "
+                          f"raises RuntimeError there")
+        require(again == "RuntimeError", f"a second e.backward() raised {again}; PyTorch's "
+                                         f"raises RuntimeError")
+        require(np.array_equal(before, after), f"a second e.backward() raised RuntimeError, but "
+                                               f"x.grad went from {before} to {after} first")
+        return ("a, b, c and d freed once e.backward() ran; a second e.backward() raised "
+                "RuntimeError, x.grad unchanged")
+    ex.check("backward() frees the graph as it goes, as PyTorch's does (a second backward() "
+             "through it raises RuntimeError)", freed, needs=BACKWARD)
 
     def shared():
         return compare(ex, "h * h + h, h = tanh(x)", "shared", [rng.normal(size=(4, 3))], ["x"])

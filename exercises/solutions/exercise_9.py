@@ -3,7 +3,9 @@
 Every operation records its parents and, for each, a vector-Jacobian product: a function from
 g = dL/d(result) to that parent's share of dL/d(parent). backward() walks the record from the
 loss back to the leaves, in reverse topological order, so that a tensor's .grad is complete (all
-the shares of everything computed from it added in) before its own vjps run:
+the shares of everything computed from it added in) before its own vjps run; then, as PyTorch's
+does, it frees each result it has passed (its parents, its vjps and its .grad), so that the graph
+holds no memory once the gradients are in the leaves:
 
     d(A @ B):  g @ B^T,  A^T @ g              d(A + B):  g, g        (each unbroadcast)
     d(A * B):  g * B,    g * A                d(A - B):  g, -g
@@ -21,8 +23,8 @@ answers_9.md, beside this file.
     python exercises/solutions/exercise_9.py --data-dir PATH/TO/MNIST
 
 trains level 3½'s own code on this engine and level 4 from one start on the same batches, and
-prints the largest weight difference; then builds level 3½'s graph for one batch of 2,048 and
-counts the bytes it keeps after backward().
+prints the largest weight difference; then builds level 3's graph for one batch of 2,048, on level
+3½'s engine and on this one, and counts the bytes each keeps after backward().
 """
 
 import contextlib
@@ -64,15 +66,17 @@ class Tensor:
             elif id(parent) not in seen:       # seen: a tensor used twice is listed once
                 seen.add(id(parent))
                 stack.append((parent, iter(parent.parents)))
-        for t in order:                        # intermediate results start from nothing;
-            if t.parents:                      # leaves keep adding up, as in PyTorch
-                t.grad = None
+        if any(t.vjps is None for t in order):  # a result that an earlier backward() freed
+            raise RuntimeError("backward() through a graph that an earlier backward() freed: "
+                               "compute the loss again")
         self.grad = np.ones_like(self.data)    # dL/dL = 1
         for t in reversed(order):              # every tensor before its parents: complete
             for parent, vjp in zip(t.parents, t.vjps):
                 if parent.requires_grad:
                     g = vjp(t.grad)
                     parent.grad = g if parent.grad is None else parent.grad + g
+            if t.parents:                      # a result, used up: freed, as in PyTorch
+                t.parents, t.vjps, t.grad = (), None, None   # vjps None: "freed"
 
     def __matmul__(self, other):               # d(A B) = dA B + A dB
         return record(self.data @ other.data, (self, other),
@@ -226,7 +230,7 @@ def kept_after_backward(loss):
     grads = sum(t.grad.nbytes for t in tensors if t.parents and t.grad is not None)
     closures = 0
     for t in tensors:
-        for vjp in t.vjps:
+        for vjp in t.vjps or ():                   # None: freed
             for cell in vjp.__closure__ or ():
                 value = cell.cell_contents
                 if isinstance(value, np.ndarray) and id(value) not in counted:
@@ -256,17 +260,18 @@ def main(argv=None):
           f"{len(x_train)} examples, batch {args.batch_size}, lr {args.lr:g}, H {args.hidden}, "
           f"{dtype}: largest |dW| {diff:.2e}")
 
+    import level3b_own_autograd
     batch, hidden = 2048, 256                  # the levels' H, float32: the default run's sizes
-    params = level3b.init_params(hidden, np.random.default_rng(0), np.float32)
     (x, y), _ = helpers.load_data(level4_numpy, args.data_dir, batch, np.float32)
-    x, y = Tensor(x), Tensor(y)
-    loss = level3b.loss_fn(level3b.forward(x, params)[0], y)
-    loss.backward()
-    n, data, grads, closures = kept_after_backward(loss)
-    print(f"level 3½'s graph for one batch of {len(x.data):,}, H {hidden}, float32, after "
-          f"backward(): {n} tensors; its intermediate results keep {data:,} bytes of values "
-          f"and {grads:,} bytes of gradients; the vjps alone keep {closures:,} bytes more")
-
+    for name, level in (("level 3½'s engine", level3b_own_autograd), ("this engine", level3b)):
+        params = level.init_params(hidden, np.random.default_rng(0), np.float32)
+        loss = level.loss_fn(level.forward(level.Tensor(x), params)[0], level.Tensor(y))
+        loss.backward()
+        n, data, grads, closures = kept_after_backward(loss)
+        print(f"{name}: the graph of one batch of {batch:,}, H {hidden}, float32, after "
+              f"backward(): {n} tensor{'s' * (n != 1)}; its intermediate results keep "
+              f"{data:,} bytes of values and {grads:,} bytes of gradients; the vjps alone keep "
+              f"{closures:,} bytes more")
 
 if __name__ == "__main__":
     from machinery import cli

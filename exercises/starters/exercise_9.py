@@ -44,8 +44,10 @@ class Tensor:
     def backward(self):
         """Fill the .grad of every tensor that requires grad and that this one (the loss) was
         computed from, with dL/d(that tensor). As in PyTorch, a leaf's .grad (a tensor with no
-        parents: a parameter) adds up over calls until it is set back to None; a tensor with
-        parents starts from nothing at each call. Works on a graph of any depth: 10,000
+        parents: a parameter) adds up over calls until it is set back to None; and the graph is
+        freed as the walk goes: a result whose vjps have run lets go of its parents, its vjps
+        and its .grad, so that the graph's memory can go while the loss is still held, and a
+        second backward() through it raises RuntimeError. Works on a graph of any depth: 10,000
         operations one after the other, say. Returns None."""
         raise NotImplementedError
 
