@@ -26,7 +26,7 @@ def test_exercise_10_shallow_parameters_one_shot_sgd_and_float64_bias_are_caught
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  SGD:")
     assert "given a list, your zero_grad() clears them" in line, line
-    assert "one pass over a generator uses it up - keep a list" in line, line
+    assert "one pass over a generator uses it up - what does your SGD keep of it?" in line, line
     planted(tmp_path, 10, "np.zeros(out_features, dtype=dtype)", "np.zeros(out_features)")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
@@ -78,6 +78,9 @@ LAYER_MISTAKES = {
                               "            object.__setattr__(self, 'layers', list(layers))",
                               "Sequential:", [r"gives nothing, not first.weight",
                                               r"are its layers registered as its modules"]),
+    "an update through p.data": ("                p -= self.lr * g ", "                p.data -= self.lr * g ",
+                                 "SGD:", [r"through p.data, which autograd does not see",
+                                          r"version counter"]),
 }
 
 
@@ -219,7 +222,7 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
             "        object.__setattr__(self, 'bias', parameter(np.zeros(out_features, dtype=dtype)))")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
-    assert "parameters() gives [weight], not [weight, bias]: register the bias too" in line
+    assert "parameters() gives [weight], not [weight, bias]: the bias is not registered" in line
     line = line_of(out, "  FAILED  level 2's train_step")
     assert 'follow-on of the check "Linear", which failed above' in line, line
     assert "`Linear.__init__`" in line, line
@@ -234,7 +237,7 @@ def test_exercise_10_linear_without_its_bias_and_zero_grad_doing_nothing(capsys,
             "        self.__dict__[name] = value\n        setattr(self, name, value)  # not self.name")
     code, out = checked(capsys, 10, tmp_path)
     line = line_of(out, "  FAILED  Linear:")
-    assert "RecursionError" in line and "object.__setattr__(self, name, value)" in line, line
+    assert "RecursionError" in line and "calls __setattr__ again" in line, line
     planted(tmp_path, 10, '        elif isinstance(value, Parameter):',
             "        elif not isinstance(value, Module):")
     code, out = checked(capsys, 10, tmp_path)

@@ -145,8 +145,9 @@ def describe_error(info, path):
     hint = next((words for text, words in HINTS.items() if text in str(info["message"])), "")
     if "maximum recursion depth" in str(info["message"]) and any(f[2] == "__setattr__"
                                                                  for f in mine):
-        hint = (": inside __setattr__, self.name = value calls __setattr__ again; set the "
-                "attribute with object.__setattr__(self, name, value)")
+        hint = (": inside __setattr__, self.name = value calls __setattr__ again - how does "
+                "nn.Module's own __setattr__ (torch/nn/modules/module.py) set the attribute in "
+                "the end?")
     if mine:
         return (f"`{mine[0][2]}` raised {what} ({os.path.basename(path)}, line "
                 f"{mine[-1][1]}, in {mine[-1][2]}){hint}")

@@ -33,13 +33,16 @@ def run(ex):
                 f"Linear(6, 3).parameters() gives {described(found)}, not [weight, bias]"
                 + (": self.bias is no Parameter - how is the weight made?"
                    if found == ["weight"] and not out.get("bias_is_parameter") else
-                   ": register the bias too" if found == ["weight"] else
-                   ": register the weight too" if found == ["bias"] else
-                   ": register weight, then bias" if found == ["bias", "weight"] else
+                   ": the bias is not registered - did it go through your __setattr__?"
+                   if found == ["weight"] else
+                   ": the weight is not registered - did it go through your __setattr__?"
+                   if found == ["bias"] else
+                   ": in which order does nn.Linear assign them?" if found == ["bias", "weight"]
+                   else
                    ": does Module.__setattr__ register a Parameter?"
                    if not found else ""))
-        require(all(out.get("requires_grad", [])), "a parameter does not require grad: make "
-                                                   "them with parameter()")
+        require(all(out.get("requires_grad", [])), "a parameter does not require grad: how was "
+                                                   "it made?")
         for dtype in ("float32", "float64"):
             found = out.get(dtype)
             require(found == [dtype, dtype], f"Linear(6, 3, rng, np.{dtype}) gives a weight and "
@@ -160,15 +163,21 @@ def run(ex):
                     if g is not None and np.any(np.asarray(g) != 0)]
             one_shot = (" (given a list, your zero_grad() clears them: the checker hands SGD "
                         "its parameters as a generator, as model.parameters() is, and one pass "
-                        "over a generator uses it up - keep a list)"
+                        "over a generator uses it up - what does your SGD keep of it?)"
                         if out.get("list_clears") else "")
             require(not left, f"after zero_grad(), the .grad of {', '.join(left)} still holds "
                               f"the last gradient: the next backward() adds to it{one_shot}")
-        require(all(all(s) for s in out.get("same", [])), "step() replaced the tensors: change "
-                                                          "them in place (p -= ...)")
+        require(all(all(s) for s in out.get("same", [])),
+                "step() replaced the tensors, and the model still holds the old ones: how can "
+                "a step change a tensor rather than make a new one?")
         require(all(all(s) for s in out.get("leaf", [])),
-                "after step() a parameter is no longer a leaf that requires grad: update it "
-                "under no_grad()")
+                "after step() a parameter is no longer a leaf that requires grad: autograd "
+                "recorded the update as part of the model - what keeps it out?")
+        require(not out.get("around"),
+                "step() reached the parameters through p.data, which autograd does not see: a "
+                "change made through it leaves p's version counter as it was, so a graph that "
+                "saved p's old value computes a wrong gradient silently where PyTorch would "
+                "raise. What does torch.optim.SGD's own step() use (torch/optim/sgd.py)?")
         diff = helpers.max_abs_difference(weights(after[1], "the parameters after two steps"),
                                           second)
         stuck = helpers.max_abs_difference(weights(after[1], "the parameters"), first) == 0
@@ -176,7 +185,8 @@ def run(ex):
                                f"plain SGD steps" + (
                                    ": the second step() changed nothing. The checker gave SGD "
                                    "its parameters as a generator, as model.parameters() may "
-                                   "be, and a generator runs out after one pass: keep a list"
+                                   "be, and a generator runs out after one pass: what does your "
+                                   "SGD keep of it?"
                                    if stuck else ""))
         return "two steps as theta - lr dL/dtheta; .grad cleared between them; leaves, in place"
     ex.check("SGD: step() changes the parameters in place, leaves still; zero_grad() clears "
@@ -243,8 +253,8 @@ def run(ex):
             if mine == plain[0]:
                 raise Failure(f"epoch {epoch} with shuffle=True is in dataset order")
             if epoch > 1 and mine == found[0]:
-                raise Failure(f"epoch {epoch} repeats epoch 1's order: draw a new permutation "
-                              f"at each pass over the loader")
+                raise Failure(f"epoch {epoch} repeats epoch 1's order: when, and how often, is "
+                              f"the order drawn?")
         require(found == again, "two loaders given generators seeded alike gave different "
                                 "batches: is the order drawn from the generator you were given, "
                                 "and from nothing else?")

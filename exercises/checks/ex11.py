@@ -240,8 +240,8 @@ def run(ex):
                        "stop_training to False when it starts (it was left set here), and after "
                        "each epoch calls on_epoch_end(epoch, logs) of every callback in "
                        "callbacks")
-        require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: count "
-                                   f"them from 0, as Keras's fit() does")
+        require(epochs[:1] == [0], f"on_epoch_end was called with the epochs {epochs}: from "
+                                   f"which number does Keras's fit() count them?")
         require(epochs != [0], "fit() stopped in epoch 0, before any callback asked it to: "
                                "stop_training was left set by an earlier fit(): what does Keras's "
                                "fit() do with it when it starts?")

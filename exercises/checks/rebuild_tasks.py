@@ -126,10 +126,12 @@ def exercise_10_sgd(module, start, x, y, lr):
     out["list_clears"] = all(p.grad is None or not bool(p.grad.abs().sum()) for p in tensors)
     for p in tensors:
         p.grad = None
+    out["around"] = []                         # what step() did around autograd
     for step in range(2):
         z2, a = level3_autograd.forward(torch.from_numpy(x), params)
         level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
-        optimizer.step()
+        with around_autograd(tensors, out["around"]):
+            optimizer.step()
         out["after"].append({k: v.detach().numpy().copy() for k, v in params.items()})
         optimizer.zero_grad()
         out["grad_after_zero"].append([None if p.grad is None else p.grad.numpy().copy()
@@ -137,6 +139,22 @@ def exercise_10_sgd(module, start, x, y, lr):
         out["same"].append([p is q for p, q in zip(tensors, params.values())])
         out["leaf"].append([bool(p.is_leaf and p.requires_grad) for p in tensors])
     return out
+
+
+def around_autograd(params, noted):
+    """A with block that notes in `noted` each `p.data` of a tensor of `params`: a change made
+    through it is one autograd does not see (p.detach() shares p's version counter; p.data does
+    not). PyTorch's torch-function mode sees it, as it sees every call on a tensor."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+    ids = {id(p) for p in params}
+
+    class Noting(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func == torch.Tensor.data.__get__ and args and id(args[0]) in ids:
+                noted.append("p.data")
+            return func(*args, **(kwargs or {}))
+    return Noting()
 
 
 def exercise_10_momentum(module, start, batches, lr, momentum):
