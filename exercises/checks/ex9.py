@@ -1,6 +1,6 @@
 """Exercise 9's checks: the student's engine, operation by operation against PyTorch's autograd;
-backward()'s order on a graph that uses a tensor three times; then level 3½'s own training code
-on the engine, in lockstep with level 4.
+backward()'s order on a graph that uses a tensor three times, and the graph it frees; then level
+3½'s own training code on the engine, in lockstep with level 4.
 """
 
 import numpy as np
