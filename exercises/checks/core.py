@@ -171,7 +171,8 @@ class Exercise:
         self.results = []          # (passed, label, detail, follow_on) of each check, in order
         self.calls = {}            # the file's top-level names: the top-level names each uses
         self.used = set()          # the student's names the running check took (fn())
-        self.suspects = []         # (label, names used) of each check that failed on its own
+        self.suspects = []         # (label, names used) of each check that failed on its own,
+        self.cleared = set()       # less those that had passed a check before it
         self.fresh_after_failure = False   # load the student's module again after a failed
                                            # check (state a class keeps: Exercise 9's no_grad)
         self.on_hold = None        # the grader's: on_hold(True) while a child starts, then False
@@ -309,10 +310,13 @@ class Exercise:
                       f"uses {names} too, through your code; fix that one first (here: "
                       f"{one_line(seen, 600)})")
             self.notes = []
-        elif not ok:
-            self.suspects.append((label.split(":")[0].split(" (")[0], sorted(self.used)))
+        elif not ok and "not written yet" not in detail:
+            suspect = sorted(self.used - self.cleared)
+            if suspect:                        # what passed before is not blamed for this
+                self.suspects.append((label.split(":")[0].split(" (")[0], suspect))
         if ok:
             self.passed += 1
+            self.cleared |= self.used
         else:
             self.failed += 1
             if self.fresh_after_failure and getattr(self, "child", None) is not None:

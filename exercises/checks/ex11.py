@@ -247,8 +247,8 @@ def run(ex):
                                "fit() do with it when it starts?")
         require(len(first) <= config["epochs"],
                 f"a callback set model.stop_training after epoch {stop} (of "
-                f"{2 * config['epochs']}), and fit() went on to epoch {epochs[-1]}: after the "
-                f"callbacks of an epoch, stop once self.stop_training is set")
+                f"{2 * config['epochs']}), and fit() went on to epoch {epochs[-1]}: when does "
+                f"Keras's fit() look at stop_training?")
         require(epochs == list(range(config["epochs"])),
                 f"on_epoch_end was called with the epochs {epochs}, not "
                 f"{list(range(config['epochs']))}")
