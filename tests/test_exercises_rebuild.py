@@ -78,6 +78,19 @@ LAYER_MISTAKES = {
                               "            object.__setattr__(self, 'layers', list(layers))",
                               "Sequential:", [r"gives nothing, not first.weight",
                                               r"are its layers registered as its modules"]),
+    "torch's own Parameter": ("        self.bias = parameter(np.zeros(out_features, dtype=dtype))",
+                              "        self.bias = torch.nn.Parameter(torch.zeros(out_features, "
+                              "dtype=getattr(torch, np.dtype(dtype).name)))",
+                              "your pieces on another tensor library",
+                              [r"the first Linear's bias \(torch.nn.parameter.Parameter\), the "
+                               r"second Linear's bias \(torch.nn.parameter.Parameter\) are not "
+                               r"the engine's tensors", r"how were they made\?"]),
+    "a step that needs every .grad": ("                if g is None:", "                if False:",
+                                      "SGD:", [r"with W1's .grad None \(as a frozen layer's",
+                                               r"step\(\) raised TypeError"]),
+    "a dampened velocity": ("self.momentum * v + g", "self.momentum * v + (1 - self.momentum) * g",
+                            "SGD with momentum:", [r"your 4 steps are those of torch.optim.SGD\(\.\.\., "
+                                                   r"dampening=0.9", r"what does the default do"]),
     "an update through p.data": ("                p -= self.lr * g ", "                p.data -= self.lr * g ",
                                  "SGD:", [r"through p.data, which autograd does not see",
                                           r"version counter"]),
@@ -102,7 +115,7 @@ def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
     code, out = checked(capsys, 9, tmp_path)
     line = line_of(out, "  FAILED  + and - with broadcasting")
     assert "the gradient of b (shape (3,)) has shape (5, 3)" in line, line
-    assert "unbroadcast() it back to (3,)" in line, line
+    assert "where did its copies' gradients go, and how do they come back to (3,)?" in line, line
     assert line_of(out, "  passed  @ (matmul)") and code == 1
 
 
@@ -409,6 +422,11 @@ ENGINE_MISTAKES = {
                                         "backward() frees the graph",
                                         [r"returned quietly", r"RuntimeError",
                                          r"tell a freed result from a leaf\?"]),
+    "only a freed loss refused": ("        if any(t.vjps is None for t in order):",
+                                  "        if self.vjps is None:",
+                                  "backward() frees the graph",
+                                  [r"f.backward\(\), f = 4a made after e.backward\(\) with a "
+                                   r"kept, raised TypeError; PyTorch's raises RuntimeError"]),
 }
 
 

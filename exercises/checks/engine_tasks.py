@@ -195,20 +195,31 @@ def exercise_9_order(module):
 def exercise_9_freed(module):
     """backward() from e of the checker's graph, e and x kept: which of a, b, c and d are still in
     memory then (None: the Tensor takes no weak references); what a second e.backward() raises
-    (None: nothing), and x's .grad before and after it."""
+    (None: nothing), and x's .grad before and after it. Then, on a second graph whose `a` is
+    kept, f = 4a made after e.backward(): what f.backward() raises, and x's .grad after it."""
+    def again(loss, x):
+        before = np.array(x.grad, copy=True)
+        try:
+            loss.backward()
+            raised = None
+        except Exception as error:
+            raised = type(error).__name__
+        return {"again": raised, "before": before,
+                "after": None if x.grad is None else np.array(x.grad, copy=True)}
     x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
     e, inner = checkers_graph(module, [], x)
     e.backward()
     gc.collect()
-    alive = [name for name, ref in zip("abcd", inner) if ref() is not None] if inner else None
-    before = np.array(x.grad, copy=True)
-    try:
-        e.backward()
-        again = None
-    except Exception as error:
-        again = type(error).__name__
-    return {"alive": alive, "again": again, "before": before,
-            "after": None if x.grad is None else np.array(x.grad, copy=True)}
+    out = {"alive": [name for name, ref in zip("abcd", inner) if ref() is not None]
+           if inner else None, **again(e, x)}
+    x = module.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    e, inner = checkers_graph(module, [], x)
+    a = inner[0]() if inner else None
+    e.backward()
+    if a is not None:
+        f = module.record(4.0 * a.data, (a,), (lambda g: 4.0 * g,))
+        out["through"] = again(f, x)
+    return out
 
 
 def frames():

@@ -188,9 +188,19 @@ def run(ex):
                                    "be, and a generator runs out after one pass: what does your "
                                    "SGD keep of it?"
                                    if stuck else ""))
-        return "two steps as theta - lr dL/dtheta; .grad cleared between them; leaves, in place"
-    ex.check("SGD: step() changes the parameters in place, leaves still; zero_grad() clears "
-             ".grad", sgd,
+        frozen = out.get("frozen") or {}
+        require(not frozen.get("raised"),
+                f"with W1's .grad None (as a frozen layer's, or a parameter the loss does not "
+                f"reach), step() raised {frozen.get('raised')}: what does torch.optim.SGD's "
+                f"step() do with such a parameter?")
+        require(frozen.get("moved") == [False, True, True, True],
+                f"with W1's .grad None (a frozen layer's), step() moved "
+                f"{[n for n, m in zip(('W1', 'b1', 'W2', 'b2'), frozen.get('moved') or []) if m]}"
+                f", not b1, W2 and b2: what does torch.optim.SGD's step() do with W1?")
+        return ("two steps as theta - lr dL/dtheta; .grad cleared between them; leaves, in "
+                "place; a parameter whose .grad is None left as it is")
+    ex.check("SGD: step() changes the parameters in place, leaves still, and leaves alone one whose "
+             ".grad is None; zero_grad() clears .grad", sgd,
              needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
 
     def momentum():
@@ -210,6 +220,16 @@ def run(ex):
                 "SGD(momentum=0.9) gave no parameters after its steps")
         for step, (mine, theirs) in enumerate(zip(out["yours"], out["torch"]), 1):
             diff = helpers.max_abs_difference(weights(mine, "the parameters"), theirs)
+            for variant, words in (("dampening", "dampening=0.9: v <- 0.9 v + (1 - 0.9) g"),
+                                   ("nesterov", "nesterov=True")):
+                runs = out.get(variant) or []
+                if diff > 1e-12 and len(runs) == len(out["yours"]) and all(
+                        helpers.max_abs_difference(weights(m, "the parameters"), r) <= 1e-12
+                        for m, r in zip(out["yours"], runs)):
+                    raise Failure(f"with momentum 0.9, your {len(runs)} steps are those of "
+                                  f"torch.optim.SGD(..., {words}), not of its default: read "
+                                  f"its rule in torch/optim/sgd.py - what does the default do "
+                                  f"with the new gradient?")
             if diff > 1e-12:
                 moved = helpers.max_abs_difference(weights(mine, "the parameters"),
                                                    params if step == 1 else out["torch"][step - 2])
@@ -279,6 +299,11 @@ def run(ex):
                       if e.info.get("type") in ("TypeError", "AttributeError") else "")
             raise Failure(f"on level 3½'s engine, your pieces raised {e.info.get('type')}: "
                           f"{one_line(e.info.get('message', ''), 160)}{advice}") from None
+        foreign = out.get("foreign") if isinstance(out, dict) else None
+        require(not foreign, f"on level 3½'s engine, {', '.join(foreign or [])} "
+                             f"{'is' if len(foreign or []) == 1 else 'are'} not the engine's "
+                             f"tensors: the checker put the engine behind Parameter, parameter, "
+                             f"tanh and no_grad - how were they made?")
         mine = weights(out, "the engine's weights")
         start = start_params(config["hidden"], config["seed"])
         starts_apart(out, start)

@@ -27,8 +27,7 @@ EARLY = [({"patience": 0}, [0.5, 0.4, 0.3, 0.35, 0.2]),
          ({"patience": 3}, [0.5, 0.5, 0.5, 0.5, 0.5]),
          ({"monitor": "loss", "patience": 1}, [0.9, 0.8, 0.7, 0.6]),
          ({"patience": 0}, [0.7, 0.9]),
-         ({"patience": 3, "min_delta": 0.1}, [1.0, 0.95, 0.89, 0.88, 0.87, 0.86, 0.85]),
-         ({"patience": 1, "min_delta": -0.05}, [0.5, 0.46, 0.3, 0.28, 0.2])]
+         ({"patience": 3, "min_delta": 0.1}, [1.0, 0.95, 0.89, 0.88, 0.87, 0.86, 0.85])]
 
 
 def run(ex):
@@ -352,9 +351,7 @@ def run(ex):
                     f"EarlyStopping({said}) fed {settings.get('monitor', 'val_loss')} "
                     f"{', '.join(f'{v:g}' for v in values)} (epochs 0 to {len(values) - 1}) "
                     f"stops {when(mine)}, Keras's {when(want)}"
-                    + (" - what does Keras's make of a negative min_delta?"
-                       if settings.get("min_delta", 0) < 0 else
-                       " - which epochs does Keras's count towards the patience, and from when?"))
+                    + " - which epochs does Keras's count towards the patience, and from when?")
         return f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them"
     ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience)", early,
              needs=["EarlyStopping.__init__", "EarlyStopping.on_epoch_end"])

@@ -187,9 +187,9 @@ def compare(ex, label, op, inputs, names):
         if mine.shape != exact.shape:
             if mine.size > exact.size:
                 raise Failure(f"{label}: the gradient of {name} (shape {exact.shape}) has shape "
-                              f"{mine.shape}: {name} was broadcast, and a broadcast value's "
-                              f"gradient is the sum of its copies' - unbroadcast() it back to "
-                              f"{exact.shape}")
+                              f"{mine.shape}: {name} was broadcast to {mine.shape} - where did its "
+                              f"copies' gradients go, and how do they come back to "
+                              f"{exact.shape}?")
             raise Failure(f"{label}: the gradient of {name} has shape {mine.shape}, not "
                           f"{exact.shape}")
         require(np.all(np.isfinite(mine)), f"{label}: dL/d{name} holds inf or NaN where "
@@ -357,26 +357,29 @@ def run(ex):
         require(alive is not None, "the checker could not take weak references to your Tensors "
                                    "(did Tensor get __slots__?), so it cannot see what is freed")
         require(not alive, f"after e.backward(), with only e and x kept, {', '.join(alive)} "
-                           f"{'is' if len(alive) == 1 else 'are'} still in memory (of a, b, c "
-                           f"and d): what still leads to {'it' if len(alive) == 1 else 'them'} "
+                           f"{'is' if len(alive) == 1 else 'are'} still in memory, of a, b, c "
+                           f"and d: what still leads to {'it' if len(alive) == 1 else 'them'} "
                            f"from e once the vjps have run? PyTorch frees each result's saved "
                            f"tensors as backward() passes it")
-        before, after = (np.asarray(out.get(k), dtype=float) for k in ("before", "after"))
-        again = out.get("again")
-        if again is None:
-            require(not np.array_equal(before, after),
-                    f"a second e.backward() returned quietly, x.grad still {before}: PyTorch's "
-                    f"raises RuntimeError there, so that a gradient never goes missing unseen. "
-                    f"How can backward() tell a freed result from a leaf?")
-            raise Failure(f"a second e.backward() ran through the graph again (x.grad went from "
-                          f"{before} to {after}), though its results were used up: PyTorch's "
-                          f"raises RuntimeError there")
-        require(again == "RuntimeError", f"a second e.backward() raised {again}; PyTorch's "
-                                         f"raises RuntimeError")
-        require(np.array_equal(before, after), f"a second e.backward() raised RuntimeError, but "
-                                               f"x.grad went from {before} to {after} first")
-        return ("a, b, c and d freed once e.backward() ran; a second e.backward() raised "
-                "RuntimeError, x.grad unchanged")
+        for call, key in (("a second e.backward()", None),
+                          ("f.backward(), f = 4a made after e.backward() with a kept,", "through")):
+            said = out if key is None else out.get(key) or {}
+            before, after = (np.asarray(said.get(k), dtype=float) for k in ("before", "after"))
+            again = said.get("again")
+            if again is None:
+                require(not np.array_equal(before, after),
+                        f"{call} returned quietly, x.grad still {before}: PyTorch's raises "
+                        f"RuntimeError there, so that a gradient never goes missing unseen. How "
+                        f"can backward() tell a freed result from a leaf?")
+                raise Failure(f"{call} ran through e's graph again (x.grad went from {before} to "
+                              f"{after}), though its results were used up: PyTorch's raises "
+                              f"RuntimeError there")
+            require(again == "RuntimeError", f"{call} raised {again}; PyTorch's raises "
+                                             f"RuntimeError")
+            require(np.array_equal(before, after), f"{call} raised RuntimeError, but x.grad went "
+                                                   f"from {before} to {after} first")
+        return ("a, b, c and d freed once e.backward() ran; a second e.backward(), and a "
+                "backward() through a kept result, raised RuntimeError, x.grad unchanged")
     ex.check("backward() frees the graph as it goes, as PyTorch's does (a second backward() "
              "through it raises RuntimeError)", freed, needs=BACKWARD)
 

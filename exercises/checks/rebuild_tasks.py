@@ -138,6 +138,16 @@ def exercise_10_sgd(module, start, x, y, lr):
                                        for p in tensors])
         out["same"].append([p is q for p, q in zip(tensors, params.values())])
         out["leaf"].append([bool(p.is_leaf and p.requires_grad) for p in tensors])
+    z2, a = level3_autograd.forward(torch.from_numpy(x), params)   # W1 left out, as a frozen
+    level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()     # layer's is: .grad None
+    tensors[0].grad = None
+    before = [p.detach().numpy().copy() for p in tensors]
+    try:
+        optimizer.step()
+        out["frozen"] = {"moved": [bool(np.any(p.detach().numpy() != b))
+                                   for p, b in zip(tensors, before)]}
+    except Exception as error:
+        out["frozen"] = {"raised": f"{type(error).__name__}: {str(error)[:120]}"}
     return out
 
 
@@ -159,14 +169,16 @@ def around_autograd(params, noted):
 
 def exercise_10_momentum(module, start, batches, lr, momentum):
     """Level 3's network trained on `batches` with the student's SGD(params, lr, momentum), and
-    the same with torch.optim.SGD: both sets of parameters after each step."""
+    the same with torch.optim.SGD, and with two of its variants that a student's rule may match
+    (dampening=momentum, nesterov=True): the parameters after each step, for each."""
     import torch
     import level3_autograd
     out = {}
-    for who in ("yours", "torch"):
+    variants = {"torch": {}, "dampening": {"dampening": momentum}, "nesterov": {"nesterov": True}}
+    for who in ("yours", *variants):
         params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
         optimizer = (module.SGD(params.values(), lr, momentum=momentum) if who == "yours" else
-                     torch.optim.SGD(params.values(), lr=lr, momentum=momentum))
+                     torch.optim.SGD(params.values(), lr=lr, momentum=momentum, **variants[who]))
         out[who] = []
         for x, y in batches:
             z2, a = level3_autograd.forward(torch.from_numpy(x), params)
@@ -222,6 +234,13 @@ def exercise_10_engine(module, data, config):
         model = module.Sequential(module.Linear(784, config["hidden"], rng, np.float64),
                                   module.Tanh(), module.Linear(config["hidden"], 10, rng,
                                                                np.float64))
+        foreign = [f"the {which} Linear's {part} ({type(getattr(layer, part)).__module__}."
+                   f"{type(getattr(layer, part)).__name__})"
+                   for which, layer in (("first", model[0]), ("second", model[2]))
+                   for part in ("weight", "bias")
+                   if not isinstance(getattr(layer, part), level.Tensor)]
+        if foreign:                            # made past the four names: PyTorch's still
+            return {"foreign": foreign}
         optimizer = module.SGD(model.parameters(), config["lr"])
         first = weights_of(model)
         x, y, b = data["x_train"], data["y_train"], config["batch_size"]
@@ -235,9 +254,11 @@ def exercise_10_engine(module, data, config):
 
 def tensor_library(engine):
     """Exercise 10's four names - Parameter, parameter, tanh, no_grad - on an engine of level
-    3½'s kind: a Parameter is a Tensor of its own class, as nn.Parameter is PyTorch's."""
+    3½'s kind: a Parameter is a Tensor of its own class that requires grad unless told not to,
+    as nn.Parameter is PyTorch's."""
     class Parameter(engine.Tensor):
-        pass
+        def __init__(self, data, requires_grad=True):
+            super().__init__(data, requires_grad)
     return dict(Parameter=Parameter, tanh=engine.tanh, no_grad=engine.no_grad,
                 parameter=lambda a: Parameter(np.array(a), requires_grad=True))
 

@@ -115,6 +115,8 @@ class SGD:
         with no_grad():                        # the update is not part of the model
             for i, p in enumerate(self.params):
                 g = p.grad
+                if g is None:                  # frozen, or not reached: left as it is, as
+                    continue                   # torch.optim.SGD leaves it
                 if self.momentum:              # v <- momentum v + g; the first v a copy of g
                     v = self.velocity.get(i)   # (1.0 * g: g itself is the .grad that a later
                     g = self.velocity[i] = 1.0 * g if v is None else self.momentum * v + g

@@ -135,8 +135,8 @@ class SGD:
         raise NotImplementedError
 
     def step(self):
-        """One step of torch.optim.SGD for every tensor: theta <- theta - lr dL/dtheta without
-        momentum; with it, as torch's does. Returns None."""
+        """One step of torch.optim.SGD for every tensor that has a gradient: theta <- theta - lr
+        dL/dtheta without momentum; with it, as torch's does. Returns None."""
         raise NotImplementedError
 
     def zero_grad(self):
