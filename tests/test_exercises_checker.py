@@ -1,7 +1,8 @@
 """The checker's second pass: "learns" fails a wrong step (Exercises 1 and 7), the chain report
 marks follow-on failures, Exercise 6 names the layer where an error enters, and the written
 answers still empty are said. Each test checks one exercise, in this process. (Exercises 9 to
-11, which rebuild the frameworks' pieces: tests/test_exercises_rebuild.py.)"""
+11, which rebuild the frameworks' pieces: tests/test_exercises_rebuild.py and
+tests/test_exercises_fit.py.)"""
 
 import os
 import re

@@ -2,7 +2,7 @@
 the epochs' numbers, the callbacks' calls and logs, EarlyStopping's stops - and what the usual
 mistakes would report instead, for the checks to name them. The rules are Keras's, read in its
 source (keras/src/backend/tensorflow/trainer.py, keras/src/callbacks/early_stopping.py) and
-tested against Keras itself (tests/test_exercises_rebuild.py).
+tested against Keras itself (tests/test_exercises_fit.py).
 """
 
 import numpy as np
