@@ -68,6 +68,10 @@ def test_exercise_11_every_batch_weighted_as_full_is_named(capsys, tmp_path):
 # fails, what its line must say). The other eight checks pass, or fail as its follow-ons, or say
 # what they saw of the same mistake (ALSO).
 ONE_CHECK = {
+    "min_delta the other way": ("current + self.min_delta < self.best",
+                                "current - self.min_delta < self.best",
+                                "EarlyStopping: stops",
+                                [r"min_delta taken the other way", r"monitor_callback.py"]),
     "reaches for torch": ("z2 = self.network(as_tensor(xb))             # forward",
                           "z2 = self.network(torch.from_numpy(xb))             # forward",
                           "fit() on another tensor library",

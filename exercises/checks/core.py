@@ -307,8 +307,8 @@ class Exercise:
                           seen.rfind(" (", 0, ask))
                 seen = seen[:cut] if cut > 0 else seen
             detail = (f"follow-on of the check \"{earlier}\", which failed above: this check "
-                      f"uses {names} too, through your code; fix that one first (here: "
-                      f"{one_line(seen, 600)})")
+                      f"uses {names} too, through your code, and may pass once that one does "
+                      f"(here: {one_line(seen, 600)})")
             self.notes = []
         elif not ok and "not written yet" not in detail:
             suspect = sorted(self.used - self.cleared)

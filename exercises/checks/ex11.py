@@ -344,6 +344,7 @@ def run(ex):
         stops = ex.task("exercise_11_early", EARLY)
         require(isinstance(stops, list) and len(stops) == len(EARLY),
                 "EarlyStopping gave nothing back")
+        flipped = [keras_early_stop(s, v, sign=-1) for s, v in EARLY]
         for (settings, values), mine in zip(EARLY, stops):
             want = keras_early_stop(settings, values)
             said = ", ".join(f"{k}={v!r}" for k, v in settings.items())
@@ -351,7 +352,12 @@ def run(ex):
                     f"EarlyStopping({said}) fed {settings.get('monitor', 'val_loss')} "
                     f"{', '.join(f'{v:g}' for v in values)} (epochs 0 to {len(values) - 1}) "
                     f"stops {when(mine)}, Keras's {when(want)}"
-                    + " - which epochs does Keras's count towards the patience, and from when?")
+                    + (" - every run stops where min_delta taken the other way would stop it: "
+                       "which way does Keras's apply it (keras/src/callbacks/"
+                       "monitor_callback.py, the class EarlyStopping builds on)?"
+                       if stops == flipped else
+                       " - which epochs does Keras's count towards the patience, and from "
+                       "when?"))
         return f"{len(EARLY)} runs stopped where Keras's EarlyStopping stops them"
     ex.check("EarlyStopping: stops where Keras's does (monitor, min_delta, patience)", early,
              needs=["EarlyStopping.__init__", "EarlyStopping.on_epoch_end"])

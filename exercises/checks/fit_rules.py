@@ -92,10 +92,12 @@ def variants(start, data, config):
     return out
 
 
-def keras_early_stop(settings, values):
+def keras_early_stop(settings, values, sign=1):
     """The epoch after which Keras's EarlyStopping (mode "min") sets stop_training on these
-    values, None if never: its rule, as keras/src/callbacks/early_stopping.py has it."""
-    patience, min_delta = settings.get("patience", 0), abs(settings.get("min_delta", 0.0))
+    values, None if never: its rule, as keras/src/callbacks/early_stopping.py has it (and
+    monitor_callback.py, the class it builds on). sign=-1: min_delta taken the other way, a
+    student's mistake."""
+    patience, min_delta = settings.get("patience", 0), sign * abs(settings.get("min_delta", 0.0))
     wait, best = 0, None
     for epoch, current in enumerate(values):
         wait += 1
