@@ -89,6 +89,11 @@ LAYER_MISTAKES = {
     "a dampened velocity": ("self.momentum * v + g", "self.momentum * v + (1 - self.momentum) * g",
                             "SGD with momentum:", [r"your 4 steps are those of torch.optim.SGD\(\.\.\., "
                                                    r"dampening=0.9", r"what does the default do"]),
+    "torch's Parameter told apart": ("        elif isinstance(value, Parameter):",
+                                     "        elif isinstance(value, torch.nn.Parameter):",
+                                     "your pieces on another tensor library",
+                                     [r"model.parameters\(\) gives nothing",
+                                      r"how does your Module tell a parameter\?"]),
     "an update through p.data": ("                p -= self.lr * g ", "                p.data -= self.lr * g ",
                                  "SGD:", [r"through p.data, which autograd does not see",
                                           r"version counter"]),

@@ -304,6 +304,10 @@ def run(ex):
                              f"{'is' if len(foreign or []) == 1 else 'are'} not the engine's "
                              f"tensors: the checker put the engine behind Parameter, parameter, "
                              f"tanh and no_grad - how were they made?")
+        require(not isinstance(out, dict) or out.get("registered") != 0,
+                "on level 3½'s engine, model.parameters() gives nothing: the checker put the "
+                "engine behind Parameter, parameter, tanh and no_grad - how does your Module "
+                "tell a parameter?")
         mine = weights(out, "the engine's weights")
         start = start_params(config["hidden"], config["seed"])
         starts_apart(out, start)

@@ -176,14 +176,15 @@ def run(ex):
                 optimizer.zero_grad()
         exact = params_files.from_torch_model(model)
         diff = helpers.max_abs_difference(mine, exact)
-        require(diff <= EXACT, f"compiled with Exercise 4's summed loss and SGD with momentum "
-                               f"0.9, fit() ends {diff:.2e} from a loop that uses them; the "
+        require(diff <= EXACT, f"compiled with a loss summed over the outputs and SGD with "
+                               f"momentum 0.9, fit() ends {diff:.2e} from a loop that uses them; the "
                                f"lockstep wants <= {EXACT:g}: does fit() use the loss and the "
                                f"optimizer compile() was given? "
                 + how_they_moved(mine, exact, start, "that loop's"))
         return f"largest |dW| from a plain loop with the same loss and optimizer {diff:.1e}"
-    ex.check("fit() trains with what compile() was given: another loss (Exercise 4's sum) and "
-             "another optimizer (SGD with momentum 0.9)", compiled, needs=FUNCTIONS)
+    ex.check("fit() trains with what compile() was given: another loss (summed over the outputs, "
+             "not averaged) and another optimizer (SGD with momentum 0.9)", compiled,
+             needs=FUNCTIONS)
 
     def engine():
         from exercises.checks import remote

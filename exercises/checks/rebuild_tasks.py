@@ -241,6 +241,8 @@ def exercise_10_engine(module, data, config):
                    if not isinstance(getattr(layer, part), level.Tensor)]
         if foreign:                            # made past the four names: PyTorch's still
             return {"foreign": foreign}
+        if not list(model.parameters()):       # a Parameter not recognised as one
+            return {"registered": 0}
         optimizer = module.SGD(model.parameters(), config["lr"])
         first = weights_of(model)
         x, y, b = data["x_train"], data["y_train"], config["batch_size"]
