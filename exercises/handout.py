@@ -10,6 +10,7 @@ files git knows of (tracked, or new and not ignored), or, without git, every fil
     exercises/solutions/          the solutions and the answers to the "why" questions
     exercises/handout.py          this script: a teacher's tool
     tests/test_exercises*.py      they check the solutions and the hand-out itself
+    tests/ci/test_exercises*.py   the same, slower: CI runs them after the suite
     tests/planted.py              what those share: solutions with a mistake planted
     tests/ci/test_hostile.py      it grades hostile copies of a solution
     .ci/                          the project's own continuous integration
@@ -30,7 +31,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEFT_OUT = [re.compile(pattern) for pattern in (
     r"^exercises/solutions/", r"^exercises/handout\.py$", r"^tests/test_exercises[^/]*\.py$",
-    r"^tests/planted\.py$", r"^tests/ci/test_hostile\.py$",
+    r"^tests/ci/test_exercises[^/]*\.py$", r"^tests/planted\.py$", r"^tests/ci/test_hostile\.py$",
     r"^\.ci/", r"^docs/teaching\.md$")]
 SKIPPED_FOLDERS = {".venv", ".git", "__pycache__", ".pytest_cache"}
 TEACHER_BLOCK = re.compile(r"^[ \t]*<!-- teacher -->[ \t]*\n.*?^[ \t]*<!-- /teacher -->[ \t]*\n",
