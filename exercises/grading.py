@@ -61,17 +61,14 @@ class Worker:
         self.errors = tempfile.TemporaryFile(mode="w+")
         self.tmp = None      # the worker's TMPDIR: removed by the grader, even when it is killed
 
-    def environment(self):
-        self.tmp = tempfile.mkdtemp(prefix="exercise-grade-")
-        return dict(os.environ, TMPDIR=self.tmp)
-
     def run(self):
         """{number: result} for the exercises done, and for the one stopped at the time limit
         (self.stopped is then True); those after it are not in it."""
+        self.tmp = tempfile.mkdtemp(prefix="exercise-grade-")
         self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=self.errors, stdin=subprocess.DEVNULL, text=True,
                                         start_new_session=os.name == "posix",
-                                        env=self.environment())
+                                        env=dict(os.environ, TMPDIR=self.tmp))
         lines = queue.Queue()
         threading.Thread(target=self.read, args=(lines,), daemon=True).start()
         results = {}
@@ -120,7 +117,8 @@ class Worker:
         lines.put(None)
 
     def stop(self):
-        """End the worker and the children that run the student's code, if still running."""
+        """End the worker and the children that run the student's code, if still running, and
+        remove its temporary folder."""
         process = self.process
         if process is not None and process.poll() is None:
             try:

@@ -262,7 +262,7 @@ def tensor_library(engine):
         def __init__(self, data, requires_grad=True):
             super().__init__(data, requires_grad)
     return dict(Parameter=Parameter, tanh=engine.tanh, no_grad=engine.no_grad,
-                parameter=lambda a: Parameter(np.array(a), requires_grad=True))
+                parameter=lambda a: Parameter(np.array(a)))
 
 
 def weights_of(model):
