@@ -42,6 +42,7 @@ def _number(kind, low, high=None, what="positive"):
 positive_int = _number(int, 1, INT_MAX)
 positive_float = _number(float, 0)
 seed_int = _number(int, 0, SEED_MAX, what="non-negative")
+count_int = _number(int, 0, INT_MAX, what="non-negative")
 
 
 def make_parser(description, common, device=False, save_weights=True):

@@ -84,8 +84,8 @@ def test_exercise_starter_has_every_function_documented(number):
         ast.get_docstring(tree)
     given = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
              and "(given" in (ast.get_docstring(n) or "")]
-    inside_given = {id(m) for c in given if isinstance(c, ast.ClassDef) for m in ast.walk(c)
-                    if isinstance(m, ast.FunctionDef)}
+    inside_given = {id(m) for c in given for m in ast.walk(c)
+                    if isinstance(m, ast.FunctionDef) and m is not c}
     defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
             and n not in given and id(n) not in inside_given]
     assert defs and all(core.is_unwritten(n) for n in defs), number
@@ -274,10 +274,34 @@ def test_exercise_solution_script_prints_its_figures(mnist_dir, tmp_path, number
                           + (["--hidden", "8"] if number != 7 else []),
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
-    assert re.search(r"accuracy|largest \|dW\|", done.stdout), done.stdout
+    assert re.search(r"accuracy|largest \|dW\||smallest val_loss", done.stdout), done.stdout
     if number in (1, 2, 3, 6):                               # its gradient check passes
         errors = [float(e) for e in re.findall(r"\b[Wb][123] (\d\.\de[-+]\d+)", done.stdout)]
         assert len(errors) >= 4 and max(errors) <= 1e-6, done.stdout
+
+
+def test_exercise_11_starter_trains_on_mnist_once_written(mnist_dir, tmp_path):
+    """With flags, the starter of Exercise 11 runs its given main(): unwritten, one line that
+    says so and exit code 1; given the solution's Model, the epochs, then where it stopped."""
+    args = ["--data-dir", mnist_dir, "--limit", "300", "--epochs", "30", "--hidden", "8",
+            "--images", "40", "--patience", "0"]
+    done = subprocess.run([sys.executable, os.path.join(STARTERS, "exercise_11.py"), *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "not all written yet: python -m exercises.check 11" in done.stderr, done.stderr
+    with open(os.path.join(STARTERS, "exercise_11.py")) as f:
+        starter = f.read()
+    with open(os.path.join(SOLUTIONS, "exercise_11.py")) as f:
+        solution = f.read()
+    pieces = solution[solution.index("class History"):solution.index("def main(")]
+    written = tmp_path / "exercise_11.py"
+    written.write_text(starter[:starter.index("class History")] + pieces
+                       + starter[starter.index("def main("):])
+    done = subprocess.run([sys.executable, str(written), *args], cwd=ROOT,   # finds the project
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^epoch   1: loss .*\n(?:.*\n)*(?:stopped after epoch \d+ of|ran all) 30 "
+                     r"epochs\. The smallest val_loss", done.stdout, re.M), done.stdout
 
 
 def test_exercise_whole_stack_trains_on_the_students_own_framework(capsys, tmp_path):

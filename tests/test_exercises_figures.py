@@ -49,7 +49,8 @@ FIGURES = [
              (r"^largest \|dW\| between the two.*", None)]),
     (9, [], [(r"^(?:level 3½|this engine).*", None)]),
     (10, [], [(r"^level 2's train_step.*", None)]),
-    (11, [], [(r"^(?:epoch [12]:|this fit\(\)).*", None)]),
+    (11, [], [(r"^(?:your fit\(\)|epoch +1:|stopped|ran all).*", None),
+              (r"^epoch.*(?=(?:\n.*){0,3}\nstopped)", None)]),      # the last four epochs
 ]
 
 

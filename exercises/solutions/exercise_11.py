@@ -21,8 +21,8 @@ answers_11.md, beside this file.
 
     python exercises/solutions/exercise_11.py --data-dir PATH/TO/MNIST
 
-trains level 2's model with this fit() and level 4 from one start on the same batches, and
-prints the epochs' history and the largest weight difference.
+trains level 2's model with this fit() on 1,000 training images, with the test images as
+validation_data, until EarlyStopping stops it (the third question); main() is the starter's.
 """
 
 import os
@@ -151,36 +151,56 @@ class EarlyStopping(Callback):
 
 
 def main(argv=None):
+    """Your fit() on MNIST: level 2's model trained on a few training images, with the test
+    images as validation_data, until your EarlyStopping stops it; one line per epoch, printed by
+    a callback as level 1's print_epochs() prints them (given)."""
     import level2_pytorch
     import level4_numpy
     from exercises import helpers
-    from machinery import params_files
-    args = helpers.parse(helpers.parser(__doc__, epochs=2, batch_size=50, lr=0.7, hidden=24,
-                                        limit=1500, dtype="float64", shuffle=False), argv)
+    from machinery import errors, flags, params_files
+    p = helpers.parser(main.__doc__, epochs=100, dtype="float64")
+    p.add_argument("--images", type=flags.positive_int, default=1000, metavar="N",
+                   help="train on the first N training images: few, so that it overfits soon "
+                        "(default: %(default)s)")
+    p.add_argument("--patience", type=flags.count_int, default=3, metavar="P",
+                   help="EarlyStopping's patience (default: %(default)s)")
+    args = helpers.parse(p, argv)
     dtype = np.dtype(args.dtype)
-    (x_train, y_train), _ = helpers.load_data(level4_numpy, args.data_dir, args.limit, dtype)
-    start = level4_numpy.init_params(args.hidden, np.random.default_rng(args.seed), dtype)
-
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir,
+                                                             args.limit, dtype)
+    x_train, y_train = x_train[:args.images], y_train[:args.images]
     network = level2_pytorch.build_model(args.hidden, getattr(torch, args.dtype))
-    params_files.into_torch_model(network, start)
-    model = Model(network)
-    model.compile(loss=level2_pytorch.loss_fn,
-                  optimizer=torch.optim.SGD(network.parameters(), lr=args.lr))
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        shuffle=args.shuffle, rng=np.random.default_rng(args.seed + 1))
+    params_files.into_torch_model(network, level4_numpy.init_params(
+        args.hidden, np.random.default_rng(args.seed), dtype))
 
-    exact, rng = {k: v.copy() for k, v in start.items()}, np.random.default_rng(args.seed + 1)
-    for epoch in range(args.epochs):
-        loss, acc = level4_numpy.train_epoch(exact, x_train, y_train, args.batch_size, args.lr,
-                                             rng, args.shuffle)
-        print(f"epoch {epoch + 1}: this fit() loss {history.history['loss'][epoch]:.10f} acc "
-              f"{100 * history.history['acc'][epoch]:.2f}%; level 4 loss {loss:.10f} acc "
-              f"{100 * acc:.2f}%")
-    diff = helpers.max_abs_difference(params_files.from_torch_model(network), exact)
-    print(f"this fit() over level 2's model against level 4: {args.epochs} epochs of "
-          f"{len(x_train)} examples, batch {args.batch_size}, lr {args.lr:g}, H {args.hidden}, "
-          f"{args.dtype}, {'shuffled' if args.shuffle else 'in dataset order'}: "
-          f"largest |dW| {diff:.2e}")
+    class PrintEpochs(Callback):
+        def on_epoch_end(self, epoch, logs):
+            """One line: the epoch's numbers, from the logs fit() gives its callbacks."""
+            print(f"epoch {epoch + 1:3d}: loss {logs['loss']:.4f} acc {100 * logs['acc']:6.2f}%"
+                  f"   val_loss {logs['val_loss']:.4f} val_acc {100 * logs['val_acc']:6.2f}%")
+
+    print(f"your fit() on level 2's model: {len(x_train)} training images, the {len(x_test)} "
+          f"test images as validation_data, batch {args.batch_size}, lr {args.lr:g}, "
+          f"H {args.hidden}, {args.dtype}, EarlyStopping(patience={args.patience}), at most "
+          f"{args.epochs} epochs")
+    try:
+        model = Model(network)
+        model.compile(loss=level2_pytorch.loss_fn,
+                      optimizer=torch.optim.SGD(network.parameters(), lr=args.lr))
+        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                            shuffle=args.shuffle, rng=np.random.default_rng(args.seed + 1),
+                            validation_data=(x_test, y_test),
+                            callbacks=[PrintEpochs(), EarlyStopping(patience=args.patience)])
+    except NotImplementedError:
+        raise errors.UserError("Model and EarlyStopping are not all written yet: "
+                               "python -m exercises.check 11 says what is left") from None
+    history, ran = history.history, len(history.history["loss"])
+    best = int(np.argmin(history["val_loss"]))
+    print(f"{f'stopped after epoch {ran} of' if ran < args.epochs else 'ran all'} {args.epochs} "
+          f"epochs. The smallest val_loss: epoch {best + 1}'s, {history['val_loss'][best]:.4f} "
+          f"(val_acc {100 * history['val_acc'][best]:.2f}%); the weights the model ends with: "
+          f"epoch {ran}'s, val_loss {history['val_loss'][-1]:.4f} "
+          f"(val_acc {100 * history['val_acc'][-1]:.2f}%)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ with your code, keeping the names and arguments: the checker calls them. Check y
 
     python -m exercises.check 11         (from the project folder)
 
-or by running this file. The checker wraps level 2's own model in your Model, compiles it with
+or by running this file. Once the checks pass, train on MNIST with your code:
+
+    python exercises/starters/exercise_11.py --data-dir PATH/TO/MNIST
+
+(main(), at the end, given; `--help` lists its flags). The checker wraps level 2's own model in your Model, compiles it with
 torch.optim.SGD and level 2's loss, and calls fit() on NumPy arrays, float64, against Keras's
 fit() (level 1) and level 4; then it runs your Model on another tensor library, level 3½'s
 engine.
@@ -132,6 +136,63 @@ class EarlyStopping(Callback):
         raise NotImplementedError
 
 
-if __name__ == "__main__":                    # running this file runs its check
-    from exercises import check
-    sys.exit(check.main(["11", "--solutions", os.path.dirname(os.path.abspath(__file__))]))
+def main(argv=None):
+    """Your fit() on MNIST: level 2's model trained on a few training images, with the test
+    images as validation_data, until your EarlyStopping stops it; one line per epoch, printed by
+    a callback as level 1's print_epochs() prints them (given)."""
+    import level2_pytorch
+    import level4_numpy
+    from exercises import helpers
+    from machinery import errors, flags, params_files
+    p = helpers.parser(main.__doc__, epochs=100, dtype="float64")
+    p.add_argument("--images", type=flags.positive_int, default=1000, metavar="N",
+                   help="train on the first N training images: few, so that it overfits soon "
+                        "(default: %(default)s)")
+    p.add_argument("--patience", type=flags.count_int, default=3, metavar="P",
+                   help="EarlyStopping's patience (default: %(default)s)")
+    args = helpers.parse(p, argv)
+    dtype = np.dtype(args.dtype)
+    (x_train, y_train), (x_test, y_test) = helpers.load_data(level4_numpy, args.data_dir,
+                                                             args.limit, dtype)
+    x_train, y_train = x_train[:args.images], y_train[:args.images]
+    network = level2_pytorch.build_model(args.hidden, getattr(torch, args.dtype))
+    params_files.into_torch_model(network, level4_numpy.init_params(
+        args.hidden, np.random.default_rng(args.seed), dtype))
+
+    class PrintEpochs(Callback):
+        def on_epoch_end(self, epoch, logs):
+            """One line: the epoch's numbers, from the logs fit() gives its callbacks."""
+            print(f"epoch {epoch + 1:3d}: loss {logs['loss']:.4f} acc {100 * logs['acc']:6.2f}%"
+                  f"   val_loss {logs['val_loss']:.4f} val_acc {100 * logs['val_acc']:6.2f}%")
+
+    print(f"your fit() on level 2's model: {len(x_train)} training images, the {len(x_test)} "
+          f"test images as validation_data, batch {args.batch_size}, lr {args.lr:g}, "
+          f"H {args.hidden}, {args.dtype}, EarlyStopping(patience={args.patience}), at most "
+          f"{args.epochs} epochs")
+    try:
+        model = Model(network)
+        model.compile(loss=level2_pytorch.loss_fn,
+                      optimizer=torch.optim.SGD(network.parameters(), lr=args.lr))
+        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
+                            shuffle=args.shuffle, rng=np.random.default_rng(args.seed + 1),
+                            validation_data=(x_test, y_test),
+                            callbacks=[PrintEpochs(), EarlyStopping(patience=args.patience)])
+    except NotImplementedError:
+        raise errors.UserError("Model and EarlyStopping are not all written yet: "
+                               "python -m exercises.check 11 says what is left") from None
+    history, ran = history.history, len(history.history["loss"])
+    best = int(np.argmin(history["val_loss"]))
+    print(f"{f'stopped after epoch {ran} of' if ran < args.epochs else 'ran all'} {args.epochs} "
+          f"epochs. The smallest val_loss: epoch {best + 1}'s, {history['val_loss'][best]:.4f} "
+          f"(val_acc {100 * history['val_acc'][best]:.2f}%); the weights the model ends with: "
+          f"epoch {ran}'s, val_loss {history['val_loss'][-1]:.4f} "
+          f"(val_acc {100 * history['val_acc'][-1]:.2f}%)")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:]:      # with flags (--data-dir PATH/TO/MNIST, --patience 5, --help): main()
+        from machinery import cli
+        cli.run(main)
+    else:                 # without: running this file runs its check
+        from exercises import check
+        sys.exit(check.main(["11", "--solutions", os.path.dirname(os.path.abspath(__file__))]))
