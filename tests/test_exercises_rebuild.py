@@ -57,6 +57,30 @@ def test_exercise_10_pieces_that_wrap_torch_or_rebind_are_caught(capsys, tmp_pat
     assert "is the order drawn from the generator you were given" in line, line
 
 
+def test_exercise_10_adam_without_bias_correction_or_with_one_step_count_is_named(capsys,
+                                                                                 tmp_path):
+    """Adam's textbook slips, each named by the Adam check: no bias correction; one step count
+    for all tensors (W1, frozen for a step, then corrected with the others' count); a step()
+    that runs torch.optim.Adam's own."""
+    planted(tmp_path, 10, "m_hat = m / (1 - beta1 ** t)", "m_hat = m")
+    path = tmp_path / "exercise_10.py"
+    path.write_text(path.read_text().replace("v_hat = v / (1 - beta2 ** t)", "v_hat = v"))
+    code, out = checked(capsys, 10, tmp_path)
+    named(out, "Adam:", [r"your 5 steps are those of Adam's without the bias correction",
+                         r"what does torch.optim.Adam divide them by, and why\?$"])
+    assert line_of(out, "  passed  SGD with momentum:") and code == 1
+    planted(tmp_path, 10, "        beta1, beta2 = self.betas\n",
+            "        beta1, beta2 = self.betas\n        self.count = getattr(self, 'count', 0) + 1\n")
+    path.write_text(path.read_text().replace("                t += 1\n", "                t = self.count\n"))
+    code, out = checked(capsys, 10, tmp_path)
+    named(out, "Adam:", [r"those of Adam's with one step count for all tensors: W1 had no "
+                         r"gradient at step 3"])
+    planted(tmp_path, 10, "        beta1, beta2 = self.betas\n",
+            "        torch.optim.Adam(self.params, self.lr).step()\n        return\n")
+    code, out = checked(capsys, 10, tmp_path)
+    named(out, "Adam:", [r"your step\(\) runs torch.optim.Adam's own step"])
+
+
 def test_exercise_9_missing_unbroadcast_is_named(capsys, tmp_path):
     planted(tmp_path, 9, """        return record(self.data + other.data, (self, other),
                       (lambda g: unbroadcast(g, self.data.shape),

@@ -1,5 +1,5 @@
 """Exercise 10's checks: Linear and Sequential (what parameters() returns, in which order), SGD
-(step() and zero_grad()), the DataLoader's batches (shuffled from its generator; in dataset order
+and Adam (step() and zero_grad()), the DataLoader's batches (shuffled from its generator; in dataset order
 PyTorch's), the pieces on level 3½'s engine, and level 2's own train_step on the student's pieces,
 in lockstep with level 2 itself.
 """
@@ -18,7 +18,8 @@ LOCK10 = dict(hidden=24, rows=620, batch_size=50, lr=0.7, epochs=2)      # last 
 LINEAR = ["Module.__setattr__", "Module.parameters", "Linear.__init__", "Linear.forward"]
 WRITE = LINEAR + ["Module.named_parameters", "Tanh.forward", "Sequential.__init__",
                   "Sequential.forward", "SGD.__init__", "SGD.step", "SGD.zero_grad",
-                  "DataLoader.__init__", "DataLoader.__iter__"]         # the student's functions
+                  "Adam.__init__", "Adam.step", "Adam.zero_grad", "DataLoader.__init__",
+                  "DataLoader.__iter__"]                                # the student's functions
 
 
 def run(ex):
@@ -243,6 +244,71 @@ def run(ex):
         return f"{len(batches)} steps as torch.optim.SGD(momentum=0.9)'s, within 1e-12"
     ex.check("SGD with momentum: four steps as torch.optim.SGD(params, lr, momentum=0.9)",
              momentum, needs=["SGD.__init__", "SGD.step", "SGD.zero_grad"])
+
+    def adam():
+        params, xb, yb = helpers.check_batch(hidden=7, rows=12, seed=ex.seed + 2)
+        batches = [(xb[i:i + 4], yb[i:i + 4]) for i in (0, 4, 8, 0, 4)]
+        frozen = 3                                   # W1's .grad None before this step
+        from exercises.checks import remote
+        try:
+            out = ex.task("exercise_10_adam", params, batches, 0.01, frozen)
+        except remote.StudentError as e:
+            message = str(e.info.get("message", ""))
+            if "NoneType" in message:
+                raise Failure(f"step() raised {e.info.get('type')}: {one_line(message, 120)}: "
+                              f"at step {frozen} W1's .grad was None, as a frozen layer's is - "
+                              f"what does torch.optim.Adam's step() do with such a "
+                              f"tensor?") from None
+            raise
+        require(isinstance(out, dict) and len(out.get("yours", [])) == len(batches),
+                "Adam gave no parameters after its steps")
+        require(not out.get("torch_adam_inside"),
+                "your step() runs torch.optim.Adam's own step: the exercise is to write its "
+                "rule - what does _single_tensor_adam in torch/optim/adam.py compute?")
+
+        def apart(runs, other):
+            return max(helpers.max_abs_difference(weights(m, "the parameters"), r)
+                       for m, r in zip(runs, other))
+        yours, theirs = out["yours"], out["torch"]
+        rules = (("uncorrected", "Adam's without the bias correction: m and v start at 0, so "
+                                 "after step 1 they are (1 - 0.9) g and (1 - 0.999) g^2 - what "
+                                 "does torch.optim.Adam divide them by, and why?"),
+                 ("eps_inside", "Adam's with eps inside the square root, sqrt(v^ + eps): where "
+                                "does torch.optim.Adam add eps?"),
+                 ("one_count", f"Adam's with one step count for all tensors: W1 had no "
+                               f"gradient at step {frozen} and took no step - whose count does "
+                               f"its bias correction use?"))
+        for step, (mine, exact) in enumerate(zip(yours, theirs), 1):
+            diff = helpers.max_abs_difference(weights(mine, "the parameters"), exact)
+            if diff <= 1e-12:
+                continue
+            for rule, words in rules:
+                runs = out.get(rule) or []
+                if len(runs) == len(yours) and apart(yours, runs) <= 1e-12:
+                    raise Failure(f"your {len(yours)} steps are those of {words}")
+            before = params if step == 1 else yours[step - 2]
+            if step == frozen and np.any(mine["W1"] != before["W1"]):
+                raise Failure(f"at step {frozen} W1's .grad was None (a frozen layer's) and your "
+                              f"step() moved W1: what does torch.optim.Adam's step() do with "
+                              f"such a tensor?")
+            require(helpers.max_abs_difference(weights(mine, "the parameters"), before) > 0,
+                    f"step {step} moved no parameter{' (step 1 did)' if step > 1 else ''}. The "
+                    f"checker gave Adam its parameters as a generator, as model.parameters() "
+                    f"is, and one pass over a generator uses it up: what does your Adam keep of "
+                    f"it?")
+            require(all(out.get("cleared", [])[:step - 1]),
+                    "after zero_grad(), a .grad still holds the last gradient: the next "
+                    "backward() adds to it")
+            raise Failure(f"after step {step} of {len(batches)} your parameters are {diff:.2e} "
+                          f"from torch.optim.Adam's" + (
+                              ": what are m and v after a first step from zero, and what does "
+                              "torch.optim.Adam do with them?" if step == 1 else
+                              ": every step before agrees - what does a step carry over from "
+                              "the ones before, and for which tensor?"))
+        return (f"{len(batches)} steps as torch.optim.Adam(params, lr=0.01)'s, within 1e-12, "
+                f"W1 without a gradient at step {frozen}")
+    ex.check("Adam: five steps as torch.optim.Adam(params, lr=0.01), one with a tensor whose .grad "
+             "is None", adam, needs=["Adam.__init__", "Adam.step", "Adam.zero_grad"])
 
     def loader():
         import torch

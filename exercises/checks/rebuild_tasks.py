@@ -189,6 +189,82 @@ def exercise_10_momentum(module, start, batches, lr, momentum):
     return out
 
 
+class AdamRule:
+    """Adam written out, with three rules a student's may follow instead of torch.optim.Adam's:
+    no bias correction, eps inside the square root, one step count for all tensors (a tensor
+    left out of a step still counted). Defaults: torch's rule. Only to name a mistake."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, corrected=True,
+                 eps_inside=False, one_count=False):
+        self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
+        self.corrected, self.eps_inside, self.one_count = corrected, eps_inside, one_count
+        self.state, self.count = {}, 0
+
+    def step(self):
+        import torch
+        b1, b2 = self.betas
+        self.count += 1
+        with torch.no_grad():
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                t, m, v = self.state.get(i, (0, torch.zeros_like(p), torch.zeros_like(p)))
+                t += 1
+                m, v = b1 * m + (1 - b1) * p.grad, b2 * v + (1 - b2) * p.grad * p.grad
+                n = self.count if self.one_count else t
+                m_hat, v_hat = (m / (1 - b1 ** n), v / (1 - b2 ** n)) if self.corrected else (m, v)
+                p -= self.lr * m_hat / ((v_hat + self.eps).sqrt() if self.eps_inside
+                                        else v_hat.sqrt() + self.eps)
+                self.state[i] = (t, m, v)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+ADAM_RULES = {"torch": {}, "uncorrected": {"corrected": False}, "eps_inside": {"eps_inside": True},
+              "one_count": {"one_count": True}}
+
+
+def exercise_10_adam(module, start, batches, lr, frozen):
+    """Level 3's network trained on `batches` with the student's Adam(params, lr), with
+    torch.optim.Adam's, and with AdamRule's other rules; before step `frozen` (from 1), W1's
+    .grad is set to None, as a frozen layer's. The parameters after each step, for each; whether
+    the student's zero_grad() cleared .grad; whether torch's own Adam ran inside the student's."""
+    import importlib
+    import torch
+    import level3_autograd
+    functional = importlib.import_module("torch.optim.adam")     # where Adam.step() does its sums
+    out, used = {"cleared": []}, []
+    for who in ("yours", *ADAM_RULES):
+        params = {k: torch.tensor(v, requires_grad=True) for k, v in start.items()}
+        optimizer = (module.Adam((p for p in params.values()), lr) if who == "yours" else
+                     torch.optim.Adam(params.values(), lr=lr) if who == "torch" else
+                     AdamRule(params.values(), lr, **ADAM_RULES[who]))
+        out[who] = []
+        for step, (x, y) in enumerate(batches, 1):
+            z2, a = level3_autograd.forward(torch.from_numpy(x), params)
+            level3_autograd.loss_fn(z2, torch.from_numpy(y)).backward()
+            if step == frozen:
+                params["W1"].grad = None
+            if who == "yours":
+                adam, functional.adam = functional.adam, (
+                    lambda *args, **kwargs: used.append(1) or adam(*args, **kwargs))
+                try:
+                    optimizer.step()
+                finally:
+                    functional.adam = adam
+            else:
+                optimizer.step()
+            optimizer.zero_grad()
+            if who == "yours":
+                out["cleared"].append(all(p.grad is None or not bool(p.grad.abs().sum())
+                                          for p in params.values()))
+            out[who].append({k: v.detach().numpy().copy() for k, v in params.items()})
+    out["torch_adam_inside"] = bool(used)
+    return out
+
+
 def exercise_10_loader(module, n, batch_size, seed, shuffle, epochs):
     """The rows of each batch that the student's DataLoader gives, epoch after epoch, over a
     dataset whose x is the row number."""

@@ -7,6 +7,7 @@
     Tanh        forward: tanh(x)
     Sequential  registers its layers; forward: one after the other
     SGD         step(): p -= lr * p.grad under no_grad (p stays a leaf); zero_grad(): p.grad = None
+    Adam        step(): per tensor t, m and v; p -= lr m^ / (sqrt(v^) + eps), m^ and v^ corrected
     DataLoader  each pass: torch.randperm(n, generator) (or 0..n-1), then slices of batch_size
 
 Level 2's own train_step runs on them unchanged: model(x), loss.backward(), optimizer.step(),
@@ -122,6 +123,32 @@ class SGD:
                     g = self.velocity[i] = 1.0 * g if v is None else self.momentum * v + g
                                                # backward() adds into, unless cleared)
                 p -= self.lr * g               # theta <- theta - lr v, in place
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+class Adam:
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
+        self.state = {}                        # per tensor: its step count t, m and v
+
+    def step(self):
+        beta1, beta2 = self.betas
+        with no_grad():
+            for i, p in enumerate(self.params):
+                g = p.grad
+                if g is None:                  # no step, and no count: each tensor counts its
+                    continue                   # own steps (torch's state["step"])
+                t, m, v = self.state.get(i, (0, torch.zeros_like(p), torch.zeros_like(p)))
+                t += 1
+                m = beta1 * m + (1 - beta1) * g            # m <- b1 m + (1 - b1) g
+                v = beta2 * v + (1 - beta2) * g * g        # v <- b2 v + (1 - b2) g^2
+                m_hat = m / (1 - beta1 ** t)               # both start at 0: divided by the
+                v_hat = v / (1 - beta2 ** t)               # weight that the 0 took from them
+                p -= self.lr * m_hat / (v_hat.sqrt() + self.eps)   # eps outside the root
+                self.state[i] = (t, m, v)
 
     def zero_grad(self):
         for p in self.params:

@@ -1,6 +1,6 @@
 """Exercise 10 - write level 2's abstractions: a module that registers its parameters, Linear,
-Tanh, Sequential, SGD and a DataLoader, on PyTorch's tensors with autograd (level 3). Your code
-goes here.
+Tanh, Sequential, SGD, Adam and a DataLoader, on PyTorch's tensors with autograd (level 3). Your
+code goes here.
 
 EXERCISES.md, "Exercise 10", says what to do and why. Replace each `raise NotImplementedError`
 with your code, keeping the names and arguments: the checker calls them. Check your work with
@@ -8,17 +8,17 @@ with your code, keeping the names and arguments: the checker calls them. Check y
     python -m exercises.check 10         (from the project folder)
 
 or by running this file. The checker looks at what parameters() returns and in which order, at
-SGD's step() and zero_grad(), at the batches your DataLoader gives, and then runs level 2's own
-train_step, unchanged, on your pieces: in float64, from level 4's start, in dataset order, their
-weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD, PyTorch's
-DataLoader).
+SGD's and Adam's step() and zero_grad(), at the batches your DataLoader gives, and then runs
+level 2's own train_step, unchanged, on your pieces: in float64, from level 4's start, in dataset
+order, their weights must end within 1e-12 of level 2's own (nn.Linear, torch.optim.SGD,
+PyTorch's DataLoader).
 
 Your pieces reach the tensor library through four names only, given below: `Parameter`,
 `parameter`, `tanh` and `no_grad`. On tensors, Module, Linear, Tanh, Sequential and SGD use only
 those, `@`, `+`, a number times a tensor, `p -= ...` and `p.grad = None` (NumPy, and
-level4_numpy for the initial draw, as you like). Then they run on any engine put behind the four names - the checker
-puts level 3½'s there, and `python -m exercises.check stack` the engine of Exercise 9. The
-DataLoader is PyTorch's side only: it may use torch as it likes.
+level4_numpy for the initial draw, as you like). Then they run on any engine put behind the four
+names - the checker puts level 3½'s there, and `python -m exercises.check stack` the engine of
+Exercise 9. Adam and the DataLoader are PyTorch's side only: they may use torch as they like.
 """
 
 import os
@@ -141,6 +141,27 @@ class SGD:
 
     def zero_grad(self):
         """Clear every tensor's gradient, as torch.optim's zero_grad() does. Returns None."""
+        raise NotImplementedError
+
+
+class Adam:
+    """Adam, as torch.optim.Adam(params, lr, betas, eps) (without weight decay or amsgrad): for
+    each tensor, a running mean of its gradient and one of its gradient squared, each corrected
+    for starting at zero. It may use torch as it likes (it divides and takes square roots, which
+    level 3½'s engine cannot)."""
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        """Keep the tensors to train (params: any iterable of them) and the settings. Returns
+        None."""
+        raise NotImplementedError
+
+    def step(self):
+        """One step of torch.optim.Adam for every tensor that has a gradient (its rule: the
+        installed torch/optim/adam.py, _single_tensor_adam). Returns None."""
+        raise NotImplementedError
+
+    def zero_grad(self):
+        """Clear every tensor's gradient, as SGD's zero_grad() does. Returns None."""
         raise NotImplementedError
 
 
